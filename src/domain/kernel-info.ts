@@ -1,0 +1,63 @@
+import { isKernelStatus, type KernelStatus } from './kernel-status.js'
+
+/** A kernel id: a UUID in its canonical lower-case form. */
+export type KernelId = string
+export type SessionId = string
+export type AgentId = string
+
+export interface KernelInfo {
+  readonly id: KernelId
+  readonly sessionId: SessionId
+  readonly agentId: AgentId | null
+  readonly scalingGroup: string
+  readonly status: KernelStatus
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Scaling-group and agent names (contract §3): no path separators, no whitespace, bounded. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
+
+/** Raised when data from outside (a request, a database row) does not describe a valid kernel. */
+export class InvalidKernelError extends Error {
+  override readonly name = 'InvalidKernelError'
+
+  constructor (readonly field: string, detail: string) {
+    super(`${field}: ${detail}`)
+  }
+}
+
+export function isUuid (value: unknown): value is string {
+  return typeof value === 'string' && UUID_PATTERN.test(value)
+}
+
+export function isName (value: unknown): value is string {
+  return typeof value === 'string' && NAME_PATTERN.test(value)
+}
+
+function uuidField (raw: Record<string, unknown>, field: string): string {
+  const value = raw[field]
+  if (!isUuid(value)) throw new InvalidKernelError(field, 'must be a UUID')
+  // Postgres and agents print UUIDs in lower case; one spelling keeps id comparisons exact.
+  return value.toLowerCase()
+}
+
+function nameField (raw: Record<string, unknown>, field: string): string {
+  const value = raw[field]
+  if (!isName(value)) throw new InvalidKernelError(field, `must match ${NAME_PATTERN.source}`)
+  return value
+}
+
+/** Builds a `KernelInfo` from untrusted data, or throws `InvalidKernelError` naming the field. */
+export function kernelInfoFrom (raw: unknown): KernelInfo {
+  if (typeof raw !== 'object' || raw === null) throw new InvalidKernelError('kernel', 'must be an object')
+  const fields = raw as Record<string, unknown>
+  const status = fields['status']
+  if (!isKernelStatus(status)) throw new InvalidKernelError('status', 'must be a known kernel status')
+  return {
+    id: uuidField(fields, 'id'),
+    sessionId: uuidField(fields, 'sessionId'),
+    agentId: fields['agentId'] === null ? null : nameField(fields, 'agentId'),
+    scalingGroup: nameField(fields, 'scalingGroup'),
+    status,
+  }
+}

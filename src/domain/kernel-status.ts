@@ -1,0 +1,29 @@
+/** The lifecycle states of a kernel; the wire value is the name (contract §1). */
+export const KernelStatus = {
+  PENDING: 'PENDING',
+  RESERVED: 'RESERVED',
+  SCHEDULED: 'SCHEDULED',
+  PREPARING: 'PREPARING',
+  BUILDING: 'BUILDING',
+  PULLING: 'PULLING',
+  PREPARED: 'PREPARED',
+  CREATING: 'CREATING',
+  RUNNING: 'RUNNING',
+  RESTARTING: 'RESTARTING',
+  RESIZING: 'RESIZING',
+  SUSPENDED: 'SUSPENDED',
+  TERMINATING: 'TERMINATING',
+  TERMINATED: 'TERMINATED',
+  ERROR: 'ERROR',
+  CANCELLED: 'CANCELLED',
+} as const
+
+export type KernelStatus = typeof KernelStatus[keyof typeof KernelStatus]
+
+export const KERNEL_STATUSES: readonly KernelStatus[] = Object.freeze(Object.values(KernelStatus))
+
+const knownStatuses: ReadonlySet<string> = new Set(KERNEL_STATUSES)
+
+export function isKernelStatus (value: unknown): value is KernelStatus {
+  return typeof value === 'string' && knownStatuses.has(value)
+}

@@ -1,0 +1,19 @@
+import type { KernelInfo } from '../domain/kernel-info.js'
+import type { KernelStatus } from '../domain/kernel-status.js'
+import type { LockID } from '../domain/lock-id.js'
+import type { KernelExecutionResult, KernelStatusTransitions } from '../domain/results.js'
+
+/**
+ * A kernel handler is declared, not configured: the coordinator reads what it targets, where its
+ * outcomes lead and which lock it needs, then hands it kernels. The handler classifies; it never
+ * writes kernel state itself.
+ */
+export interface KernelLifecycleHandler {
+  readonly name: string
+  readonly targetKernelStatuses: readonly KernelStatus[]
+  readonly statusTransitions: KernelStatusTransitions
+  readonly lockId: LockID | null
+  execute (scalingGroup: string, kernels: readonly KernelInfo[]): Promise<KernelExecutionResult>
+  /** Runs after the coordinator applied the transitions, with the result it applied. */
+  postProcess (result: KernelExecutionResult): Promise<void>
+}

@@ -1,0 +1,53 @@
+import type { KernelInfo } from '../domain/kernel-info.js'
+import { KernelStatus } from '../domain/kernel-status.js'
+import { LockID } from '../domain/lock-id.js'
+import { EMPTY_RESULT, type KernelExecutionResult, type KernelTransitionInfo } from '../domain/results.js'
+import type { Logger } from '../logger.js'
+import type { StaleKernelChecker } from '../terminator/stale-kernel-checker.js'
+import type { KernelLifecycleHandler } from './kernel-lifecycle-handler.js'
+
+export const STALE_KERNEL_REASON = 'STALE_KERNEL'
+
+/** Finds RUNNING kernels that have died; the dead ones fail towards TERMINATED. */
+export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
+  readonly name = 'sweep-stale-kernels'
+  readonly targetKernelStatuses = Object.freeze([KernelStatus.RUNNING])
+  readonly statusTransitions = Object.freeze({ success: null, failure: KernelStatus.TERMINATED })
+  readonly lockId = LockID.LOCKID_SOKOVAN_TARGET_TERMINATING
+
+  constructor (
+    private readonly terminator: StaleKernelChecker,
+    private readonly logger: Logger
+  ) {}
+
+  async execute (scalingGroup: string, kernels: readonly KernelInfo[]): Promise<KernelExecutionResult> {
+    if (kernels.length === 0) return EMPTY_RESULT
+
+    const { deadKernelIds, skipped } = await this.terminator.checkStaleKernels(kernels)
+    const dead = new Set(deadKernelIds)
+    const successes: KernelTransitionInfo[] = []
+    const failures: KernelTransitionInfo[] = []
+    for (const kernel of kernels) {
+      if (dead.has(kernel.id)) {
+        failures.push({ kernelId: kernel.id, fromStatus: kernel.status, reason: STALE_KERNEL_REASON })
+      } else {
+        successes.push({ kernelId: kernel.id, fromStatus: kernel.status, reason: null })
+      }
+    }
+    this.logger.debug(
+      { scaling_group: scalingGroup, checked: kernels.length, stale: failures.length, skipped: skipped.length },
+      'stale kernel check done'
+    )
+    return { successes, failures, skipped }
+  }
+
+  /** Schedule marking is the coordinator's (as in the seed); here the sweep's effect is reported. */
+  async postProcess (result: KernelExecutionResult): Promise<void> {
+    if (result.failures.length > 0) {
+      this.logger.info(
+        { kernel_ids: result.failures.map((failure) => failure.kernelId) },
+        'swept %d stale kernel(s)', result.failures.length
+      )
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { KernelId, KernelInfo } from '../domain/kernel-info.js'
+import type { SkippedKernel } from '../domain/results.js'
+
+export interface StaleKernelCheck {
+  /** Kernels confirmed dead by their own agent, in input order. */
+  readonly deadKernelIds: readonly KernelId[]
+  /** Suspects that could not be verified and so are left alone, in input order. */
+  readonly skipped: readonly SkippedKernel[]
+}
+
+/** The port the sweep handler depends on (the terminator's check, as in the seed). */
+export interface StaleKernelChecker {
+  checkStaleKernels (kernels: readonly KernelInfo[]): Promise<StaleKernelCheck>
+}

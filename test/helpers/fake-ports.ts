@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { AgentClient, AgentClientPool, RunningAnswer } from '../../src/agents/agent-client-pool.js'
+import type { AgentId, KernelId, KernelInfo } from '../../src/domain/kernel-info.js'
+import type { HealthCheckStatus, KernelPresenceStatus } from '../../src/domain/presence.js'
+import type { PresenceStore } from '../../src/presence/presence-store.js'
+import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
+
+/** A terminator double: answers with a fixed check (or throws) and records every call. */
+export class FakeTerminator implements StaleKernelChecker {
+  readonly calls: Array<readonly KernelInfo[]> = []
+
+  constructor (private readonly answer: StaleKernelCheck | Error) {}
+
+  async checkStaleKernels (kernels: readonly KernelInfo[]): Promise<StaleKernelCheck> {
+    this.calls.push(kernels)
+    if (this.answer instanceof Error) throw this.answer
+    return this.answer
+  }
+}
+
+/** A presence store double: fixed statuses by kernel id; ids it does not know have no record. */
+export class FakePresenceStore implements PresenceStore {
+  readonly calls: Array<{ kernelIds: readonly KernelId[], agentIds: readonly AgentId[] }> = []
+
+  constructor (private readonly statuses: Readonly<Record<KernelId, HealthCheckStatus>>) {}
+
+  async checkKernelPresenceStatusBatch (
+    kernelIds: readonly KernelId[],
+    agentIds: readonly AgentId[]
+  ): Promise<ReadonlyMap<KernelId, KernelPresenceStatus | null>> {
+    this.calls.push({ kernelIds, agentIds })
+    const now = Math.floor(Date.now() / 1000)
+    return new Map(kernelIds.map((id) => {
+      const presence = this.statuses[id]
+      return [id, presence === undefined ? null : { presence, lastPresence: now }]
+    }))
+  }
+}
+
+/** What a fake agent does for one kernel: answer `running`, answer a whole body, or throw. */
+export type AgentBehaviour =
+  | { readonly running: unknown, readonly delayMs?: number }
+  | { readonly answer: RunningAnswer }
+  | { readonly error: Error }
+
+/**
+ * An agent client pool double. Behaviour is looked up by kernel id; it records acquisitions and
+ * checks, and measures how many checks were in flight at once.
+ */
+export class FakeAgentClientPool implements AgentClientPool {
+  readonly acquired: AgentId[] = []
+  readonly checks: Array<{ agentId: AgentId, kernelId: KernelId }> = []
+  inFlight = 0
+  peakInFlight = 0
+
+  constructor (private readonly behaviours: Readonly<Record<KernelId, AgentBehaviour>>) {}
+
+  async acquire (agentId: AgentId): Promise<AgentClient> {
+    this.acquired.push(agentId)
+    return { checkRunning: (kernelId) => this.checkRunning(agentId, kernelId) }
+  }
+
+  private async checkRunning (agentId: AgentId, kernelId: KernelId): Promise<RunningAnswer> {
+    this.checks.push({ agentId, kernelId })
+    this.inFlight++
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight)
+    try {
+      const behaviour = this.behaviours[kernelId]
+      if (behaviour === undefined) throw new Error(`fake agent ${agentId} has no behaviour for ${kernelId}`)
+      if ('error' in behaviour) throw behaviour.error
+      if ('answer' in behaviour) return behaviour.answer
+      await sleep(behaviour.delayMs ?? 0)
+      return { agentId, kernelId, running: behaviour.running }
+    } finally {
+      this.inFlight--
+    }
+  }
+}

@@ -1,0 +1,194 @@
+import t from 'tap'
+import { AgentMismatchError, AgentTimeoutError } from '../../src/agents/agent-errors.js'
+import type { KernelInfo } from '../../src/domain/kernel-info.js'
+import { HealthCheckStatus } from '../../src/domain/presence.js'
+import { SkipCause } from '../../src/domain/results.js'
+import type { PresenceStore } from '../../src/presence/presence-store.js'
+import { SessionTerminator } from '../../src/terminator/session-terminator.js'
+import { CapturingLogger } from '../helpers/capturing-logger.js'
+import { type AgentBehaviour, FakeAgentClientPool, FakePresenceStore } from '../helpers/fake-ports.js'
+import { runningKernel } from '../helpers/kernels.js'
+
+const { ALIVE, STALE, UNHEALTHY } = HealthCheckStatus
+
+function setup (
+  presence: Record<string, HealthCheckStatus>,
+  agents: Record<string, AgentBehaviour>,
+  agentRpcConcurrency = 32
+) {
+  const presenceStore = new FakePresenceStore(presence)
+  const agentClientPool = new FakeAgentClientPool(agents)
+  const logger = new CapturingLogger()
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentRpcConcurrency, logger })
+  return { presenceStore, agentClientPool, logger, terminator }
+}
+
+t.test('SC-CSK-001: Valkey returns all ALIVE - no agent asked', async (t) => {
+  const [k1, k2] = [runningKernel('a1'), runningKernel('a1')]
+  const { terminator, presenceStore, agentClientPool } = setup({ [k1.id]: ALIVE, [k2.id]: ALIVE }, {})
+
+  const check = await terminator.checkStaleKernels([k1, k2])
+
+  t.same(check.deadKernelIds, [])
+  t.same(check.skipped, [])
+  t.equal(presenceStore.calls.length, 1, 'one batched presence read')
+  t.same(agentClientPool.acquired, [], 'agent_client_pool.acquire not called')
+})
+
+t.test('SC-CSK-002: Valkey returns STALE, agent confirms dead', async (t) => {
+  const k1 = runningKernel('a1')
+  const { terminator, agentClientPool } = setup({ [k1.id]: STALE }, { [k1.id]: { running: false } })
+
+  const check = await terminator.checkStaleKernels([k1])
+
+  t.same(check.deadKernelIds, [k1.id])
+  t.same(agentClientPool.acquired, ['a1'])
+  t.same(agentClientPool.checks, [{ agentId: 'a1', kernelId: k1.id }], 'check_running called once with k1')
+})
+
+t.test('SC-CSK-003: Valkey returns STALE, agent shows still running', async (t) => {
+  const k1 = runningKernel('a1')
+  const { terminator, agentClientPool, logger } = setup({ [k1.id]: STALE }, { [k1.id]: { running: true } })
+
+  const check = await terminator.checkStaleKernels([k1])
+
+  t.same(check.deadKernelIds, [], 'the kernel is actually alive')
+  t.same(check.skipped, [])
+  t.equal(agentClientPool.checks.length, 1)
+  t.same(logger.at('warn'), [], 'a live answer is not a warning')
+})
+
+t.test('SC-CSK-004: agent verification fails - kernel skipped', async (t) => {
+  const [k1, k2] = [runningKernel('a1'), runningKernel('a2')]
+  const { terminator, agentClientPool, logger } = setup(
+    { [k1.id]: STALE, [k2.id]: STALE },
+    { [k1.id]: { error: new Error('Connection refused') }, [k2.id]: { running: false } }
+  )
+
+  const check = await terminator.checkStaleKernels([k1, k2])
+
+  t.same(check.deadKernelIds, [k2.id], 'k1 skipped due to error, k2 confirmed dead')
+  t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
+  t.same(agentClientPool.acquired.toSorted(), ['a1', 'a2'])
+  const warnings = logger.at('warn')
+  t.equal(warnings.length, 1, 'warning logged for k1')
+  t.equal(warnings[0]?.fields['kernel_id'], k1.id)
+  t.equal(warnings[0]?.fields['cause'], 'agent_error')
+  t.equal(warnings[0]?.fields['err'], 'Connection refused')
+  t.match(warnings[0]?.message, k1.id)
+})
+
+t.test('SC-CSK-005: kernel without agent - skipped', async (t) => {
+  const k1 = runningKernel(null)
+  const { terminator, agentClientPool, logger } = setup({ [k1.id]: STALE }, {})
+
+  const check = await terminator.checkStaleKernels([k1])
+
+  t.same(check.deadKernelIds, [], 'cannot verify without agent')
+  t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.NO_AGENT }])
+  t.same(agentClientPool.acquired, [], 'agent_client_pool.acquire not called')
+  t.equal(logger.at('warn')[0]?.fields['cause'], 'no_agent')
+})
+
+t.test('only an explicit boolean false from the right agent kills', async (t) => {
+  const cases: Array<{ name: string, behaviour: (k: KernelInfo) => AgentBehaviour, cause: SkipCause | null }> = [
+    { name: 'true', behaviour: () => ({ running: true }), cause: null },
+    { name: 'null', behaviour: () => ({ running: null }), cause: SkipCause.AGENT_ERROR },
+    { name: 'undefined', behaviour: () => ({ running: undefined }), cause: SkipCause.AGENT_ERROR },
+    { name: 'the string "false"', behaviour: () => ({ running: 'false' }), cause: SkipCause.AGENT_ERROR },
+    { name: 'zero', behaviour: () => ({ running: 0 }), cause: SkipCause.AGENT_ERROR },
+    {
+      name: 'false, but from another agent id',
+      behaviour: (k) => ({ answer: { agentId: 'a9', kernelId: k.id, running: false } }),
+      cause: SkipCause.AGENT_MISMATCH,
+    },
+    {
+      name: 'false, but about another kernel',
+      behaviour: () => ({ answer: { agentId: 'a1', kernelId: runningKernel().id, running: false } }),
+      cause: SkipCause.AGENT_ERROR,
+    },
+    { name: 'a timeout', behaviour: () => ({ error: new AgentTimeoutError('no answer in 5000 ms') }), cause: SkipCause.AGENT_TIMEOUT },
+    { name: 'a 404 (mismatch)', behaviour: () => ({ error: new AgentMismatchError('404') }), cause: SkipCause.AGENT_MISMATCH },
+    { name: 'a thrown non-Error', behaviour: () => ({ error: 'boom' as unknown as Error }), cause: SkipCause.AGENT_ERROR },
+  ]
+  for (const { name, behaviour, cause } of cases) {
+    await t.test(name, async (t) => {
+      const k1 = runningKernel('a1')
+      const { terminator, logger } = setup({ [k1.id]: STALE }, { [k1.id]: behaviour(k1) })
+
+      const check = await terminator.checkStaleKernels([k1])
+
+      t.same(check.deadKernelIds, [], 'left alive')
+      t.same(check.skipped, cause === null ? [] : [{ kernelId: k1.id, cause }])
+      const warnings = logger.at('warn')
+      t.equal(warnings.length, cause === null ? 0 : 1)
+      if (cause !== null) t.equal(warnings[0]?.fields['kernel_id'], k1.id, 'the warning names the kernel')
+    })
+  }
+})
+
+t.test('UNHEALTHY is alive; no record is suspect', async (t) => {
+  const [unhealthy, missing, alive] = [runningKernel('a1'), runningKernel('a1'), runningKernel('a1')]
+  const { terminator, agentClientPool } = setup(
+    { [unhealthy.id]: UNHEALTHY, [alive.id]: ALIVE },
+    { [missing.id]: { running: false } }
+  )
+
+  const check = await terminator.checkStaleKernels([unhealthy, missing, alive])
+
+  t.same(check.deadKernelIds, [missing.id])
+  t.same(agentClientPool.checks.map((c) => c.kernelId), [missing.id], 'only the kernel with no record is asked')
+})
+
+t.test('stage 1 reads every kernel once, with each agent named once', async (t) => {
+  const kernels = [runningKernel('a1'), runningKernel('a2'), runningKernel('a1'), runningKernel(null)]
+  const { terminator, presenceStore } = setup(Object.fromEntries(kernels.map((k) => [k.id, ALIVE])), {})
+
+  await terminator.checkStaleKernels(kernels)
+
+  t.same(presenceStore.calls, [{ kernelIds: kernels.map((k) => k.id), agentIds: ['a1', 'a2'] }])
+})
+
+t.test('an empty list asks neither the presence store nor any agent', async (t) => {
+  const { terminator, presenceStore, agentClientPool } = setup({}, {})
+  t.same(await terminator.checkStaleKernels([]), { deadKernelIds: [], skipped: [] })
+  t.equal(presenceStore.calls.length, 0)
+  t.equal(agentClientPool.acquired.length, 0)
+})
+
+t.test('a presence store failure propagates and no agent is asked', async (t) => {
+  const outage = new Error('presence store unreachable')
+  const failingStore: PresenceStore = { checkKernelPresenceStatusBatch: async () => { throw outage } }
+  const agentClientPool = new FakeAgentClientPool({})
+  const terminator = new SessionTerminator({
+    presenceStore: failingStore, agentClientPool, agentRpcConcurrency: 4, logger: new CapturingLogger(),
+  })
+  await t.rejects(terminator.checkStaleKernels([runningKernel()]), outage)
+  t.equal(agentClientPool.acquired.length, 0)
+})
+
+t.test('50 suspects on 10 agents: checks overlap, never beyond the bound, results in input order', async (t) => {
+  const bound = 8
+  const kernels = Array.from({ length: 50 }, (_, i) => runningKernel(`a${i % 10}`))
+  const behaviours = Object.fromEntries(kernels.map((k, i) => [k.id, { running: i % 3 !== 0, delayMs: 5 + (i % 7) }]))
+  const { terminator, agentClientPool } = setup(Object.fromEntries(kernels.map((k) => [k.id, STALE])), behaviours, bound)
+
+  const check = await terminator.checkStaleKernels(kernels)
+
+  t.equal(agentClientPool.checks.length, 50, 'every suspect asked once')
+  t.ok(agentClientPool.peakInFlight > 1, `checks overlapped (peak ${agentClientPool.peakInFlight})`)
+  t.ok(agentClientPool.peakInFlight <= bound, `never more than ${bound} in flight (peak ${agentClientPool.peakInFlight})`)
+  t.equal(agentClientPool.peakInFlight, bound, 'the bound is used in full')
+  t.same(check.deadKernelIds, kernels.filter((_, i) => i % 3 === 0).map((k) => k.id))
+})
+
+t.test('the concurrency bound must be a positive integer', async (t) => {
+  for (const agentRpcConcurrency of [0, -1, 1.5, Number.NaN]) {
+    t.throws(() => new SessionTerminator({
+      presenceStore: new FakePresenceStore({}),
+      agentClientPool: new FakeAgentClientPool({}),
+      agentRpcConcurrency,
+      logger: new CapturingLogger(),
+    }), RangeError, `rejects ${agentRpcConcurrency}`)
+  }
+})
