@@ -6,6 +6,8 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
   AGENT_RPC_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 32 }),
 })
 
@@ -15,6 +17,9 @@ export interface Config {
   readonly host: string
   readonly port: number
   readonly logLevel: Env['LOG_LEVEL']
+  /** Null: embedded Postgres (PGlite) under `dataDir`. */
+  readonly databaseUrl: string | null
+  readonly dataDir: string
   readonly agentRpcConcurrency: number
 }
 
@@ -25,6 +30,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     host: parsed.HOST,
     port: parsed.PORT,
     logLevel: parsed.LOG_LEVEL,
+    databaseUrl: parsed.DATABASE_URL ?? null,
+    dataDir: parsed.DATA_DIR,
     agentRpcConcurrency: parsed.AGENT_RPC_CONCURRENCY,
   }
 }

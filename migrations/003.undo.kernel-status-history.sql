@@ -1,0 +1,1 @@
+DROP TABLE kernel_status_history;

@@ -1,0 +1,26 @@
+/** Anything that runs one parameterized statement: the database, a transaction, a session. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>
+}
+
+/** One connection held for a while: advisory locks and migrations need the same session throughout. */
+export interface Session extends Queryable {
+  /** Runs a script of several statements (no parameters). */
+  exec (script: string): Promise<void>
+}
+
+/**
+ * Port to the relational store. The repositories speak only this, so real Postgres and embedded
+ * PGlite go through one code path.
+ */
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite'
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>
+  withSession<T>(work: (session: Session) => Promise<T>): Promise<T>
+  close (): Promise<void>
+}
+
+/** The database cannot be reached or dropped the connection: the caller answers 503, not 500. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError'
+}

@@ -1,0 +1,69 @@
+import { AgentRepository } from './agent-repository.js'
+import type { Database } from './database.js'
+import { KernelHistoryRepository } from './kernel-history-repository.js'
+import { KernelRepository } from './kernel-repository.js'
+import { KernelStateEngine } from './kernel-state-engine.js'
+import { InProcessLockFactory } from './locks/in-process-lock-factory.js'
+import type { LockFactory } from './locks/lock-factory.js'
+import { PostgresLockFactory } from './locks/postgres-lock-factory.js'
+import { runMigrations } from './migrate.js'
+import { PGliteDatabase } from './pglite-database.js'
+import { PostgresDatabase } from './postgres-database.js'
+import { SweepRepository } from './sweep-repository.js'
+
+export interface DatabaseSettings {
+  /** A Postgres server; unset means embedded PGlite under `dataDir`. */
+  readonly databaseUrl: string | null
+  readonly dataDir: string
+}
+
+/** The database, its repositories and the lock factory that fits it. */
+export interface Persistence {
+  readonly db: Database
+  readonly locks: LockFactory
+  readonly kernels: KernelRepository
+  readonly agents: AgentRepository
+  readonly sweeps: SweepRepository
+  readonly history: KernelHistoryRepository
+  readonly stateEngine: KernelStateEngine
+  close (): Promise<void>
+}
+
+export function openDatabase (settings: DatabaseSettings): Promise<Database> {
+  return settings.databaseUrl === null
+    ? PGliteDatabase.open(settings.dataDir)
+    : Promise.resolve(new PostgresDatabase({ connectionString: settings.databaseUrl }))
+}
+
+/** Wires repositories over a database; the caller chooses the lock factory that fits it. */
+export function persistenceOver (db: Database, locks: LockFactory): Persistence {
+  return {
+    db,
+    locks,
+    kernels: new KernelRepository(db),
+    agents: new AgentRepository(db),
+    sweeps: new SweepRepository(db),
+    history: new KernelHistoryRepository(db),
+    stateEngine: new KernelStateEngine(db),
+    close: async () => {
+      await locks.close()
+      await db.close()
+    },
+  }
+}
+
+/** Opens the configured database, brings its schema up to date, and wires everything over it. */
+export async function openPersistence (settings: DatabaseSettings): Promise<Persistence> {
+  const db = await openDatabase(settings)
+  try {
+    await runMigrations(db)
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+  // Embedded mode is one process on one PGlite session, whose advisory locks always succeed.
+  const locks = settings.databaseUrl === null
+    ? new InProcessLockFactory()
+    : new PostgresLockFactory({ connectionString: settings.databaseUrl })
+  return persistenceOver(db, locks)
+}

@@ -1,0 +1,47 @@
+import { mkdir } from 'node:fs/promises'
+import { PGlite, type Transaction } from '@electric-sql/pglite'
+import type { Database, Queryable, Session } from './database.js'
+
+function queryableOf (db: PGlite | Transaction): Queryable {
+  return {
+    async query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+      const result = await db.query<Row>(sql, params as unknown[] | undefined)
+      return result.rows
+    },
+  }
+}
+
+/**
+ * Embedded Postgres (PGlite) for running without a database server. It is a single session: calls
+ * are queued one after another, and advisory locks always succeed, so locking is done in process.
+ */
+export class PGliteDatabase implements Database {
+  readonly kind = 'pglite'
+  private readonly queryable: Queryable
+
+  private constructor (private readonly db: PGlite) {
+    this.queryable = queryableOf(db)
+  }
+
+  /** Opens the database kept under `dataDir`; `memory://` keeps it in memory only. */
+  static async open (dataDir: string): Promise<PGliteDatabase> {
+    if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true })
+    return new PGliteDatabase(await PGlite.create(dataDir))
+  }
+
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.queryable.query<Row>(sql, params)
+  }
+
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => work(queryableOf(tx)))
+  }
+
+  withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    return work({ query: this.queryable.query, exec: async (script) => { await this.db.exec(script) } })
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+}

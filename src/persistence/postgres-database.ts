@@ -1,0 +1,112 @@
+import pg from 'pg'
+import { type Database, DatabaseUnavailableError, type Queryable, type Session } from './database.js'
+
+export interface PostgresDatabaseOptions {
+  readonly connectionString: string
+  /** Schema to work in (tests isolate themselves this way); the server's default otherwise. */
+  readonly schema?: string
+  readonly maxConnections?: number
+  /** Bound on waiting for a connection, so an outage answers quickly instead of hanging. */
+  readonly connectionTimeoutMs?: number
+}
+
+// Connection-level failures (as opposed to a bad statement): socket errors, the server going
+// away (class 08, 57P0x) or a pool that cannot connect in time.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'])
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/
+
+export function isConnectionFailure (error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code))) return true
+  return UNAVAILABLE_MESSAGES.test(error.message)
+}
+
+function translate (error: unknown): unknown {
+  return isConnectionFailure(error)
+    ? new DatabaseUnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error })
+    : error
+}
+
+function queryableOf (client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+      try {
+        const result = await client.query(sql, params as unknown[] | undefined)
+        return result.rows as Row[]
+      } catch (error) {
+        throw translate(error)
+      }
+    },
+  }
+}
+
+export class PostgresDatabase implements Database {
+  readonly kind = 'postgres'
+  private readonly pool: pg.Pool
+  private readonly queryable: Queryable
+
+  constructor (options: PostgresDatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+    })
+    // An idle connection the server drops must not crash the process; the pool replaces it.
+    this.pool.on('error', () => {})
+    this.queryable = queryableOf(this.pool)
+  }
+
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.queryable.query<Row>(sql, params)
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      const tx = queryableOf(client)
+      await tx.query('BEGIN')
+      try {
+        const result = await work(tx)
+        await tx.query('COMMIT')
+        return result
+      } catch (error) {
+        await tx.query('ROLLBACK').catch(() => {})
+        throw error
+      }
+    })
+  }
+
+  async withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      const session = queryableOf(client)
+      return work({ query: session.query, exec: async (script) => { await session.query(script) } })
+    })
+  }
+
+  async close (): Promise<void> {
+    await this.pool.end()
+  }
+
+  private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient
+    try {
+      client = await this.pool.connect()
+    } catch (error) {
+      throw translate(error)
+    }
+    let broken: unknown
+    // A connection that dies while held must not crash the process; it is destroyed on release.
+    const onError = (error: unknown): void => { broken = error }
+    client.on('error', onError)
+    try {
+      return await work(client)
+    } catch (error) {
+      if (isConnectionFailure(error) || error instanceof DatabaseUnavailableError) broken ??= error
+      throw error
+    } finally {
+      client.off('error', onError)
+      client.release(broken === undefined ? undefined : true)
+    }
+  }
+}

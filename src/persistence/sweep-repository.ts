@@ -1,0 +1,112 @@
+import type { KernelStatus } from '../domain/kernel-status.js'
+import type { KernelTransitionInfo, SkipCause, SkippedKernel } from '../domain/results.js'
+import type { SweepOutcome, SweepRecord } from '../domain/sweep.js'
+import type { Queryable } from './database.js'
+import { decodeRuns, encodeRuns, type Run } from './run-length.js'
+
+interface TransitionKey { from_status: KernelStatus, reason: string | null }
+interface SkipKey { cause: SkipCause }
+
+interface StoredRuns {
+  successes: Array<Run<TransitionKey>>
+  failures: Array<Run<TransitionKey>>
+  skipped: Array<Run<SkipKey>>
+}
+
+interface SweepRow {
+  id: string
+  scaling_group: string
+  handler: string
+  dry_run: boolean
+  forced: boolean
+  outcome: SweepOutcome
+  started_at: Date
+  finished_at: Date
+  success_ids: string[]
+  failure_ids: string[]
+  skipped_ids: string[]
+  result: StoredRuns
+  terminated: string[]
+  error: string | null
+}
+
+export interface SweepListQuery {
+  readonly scalingGroup?: string
+  readonly limit: number
+}
+
+const COLUMNS = `id, scaling_group, handler, dry_run, forced, outcome, started_at, finished_at,
+  success_ids, failure_ids, skipped_ids, result, terminated, error`
+
+const transitionKey = (info: KernelTransitionInfo): TransitionKey => ({ from_status: info.fromStatus, reason: info.reason })
+const sameTransition = (a: TransitionKey, b: TransitionKey): boolean => a.from_status === b.from_status && a.reason === b.reason
+const toTransition = (kernelId: string, key: TransitionKey): KernelTransitionInfo =>
+  ({ kernelId, fromStatus: key.from_status, reason: key.reason })
+
+function recordOf (row: SweepRow): SweepRecord {
+  return {
+    sweepId: row.id,
+    scalingGroup: row.scaling_group,
+    handler: row.handler,
+    dryRun: row.dry_run,
+    forced: row.forced,
+    outcome: row.outcome,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    result: {
+      successes: decodeRuns(row.success_ids, row.result.successes, toTransition),
+      failures: decodeRuns(row.failure_ids, row.result.failures, toTransition),
+      skipped: decodeRuns(row.skipped_ids, row.result.skipped, (kernelId, key): SkippedKernel => ({ kernelId, cause: key.cause })),
+    },
+    terminated: row.terminated,
+    error: row.error,
+  }
+}
+
+/** Sweep records, kept compact: ids as uuid[], what they share as run-length encoded runs. */
+export class SweepRepository {
+  constructor (private readonly db: Queryable) {}
+
+  async record (sweep: SweepRecord): Promise<void> {
+    const { successes, failures, skipped } = sweep.result
+    const runs: StoredRuns = {
+      successes: encodeRuns(successes, transitionKey, sameTransition),
+      failures: encodeRuns(failures, transitionKey, sameTransition),
+      skipped: encodeRuns(skipped, (entry): SkipKey => ({ cause: entry.cause }), (a, b) => a.cause === b.cause),
+    }
+    await this.db.query(
+      `INSERT INTO sweeps (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13, $14)`,
+      [
+        sweep.sweepId, sweep.scalingGroup, sweep.handler, sweep.dryRun, sweep.forced, sweep.outcome,
+        sweep.startedAt, sweep.finishedAt,
+        successes.map((entry) => entry.kernelId),
+        failures.map((entry) => entry.kernelId),
+        skipped.map((entry) => entry.kernelId),
+        JSON.stringify(runs),
+        sweep.terminated,
+        sweep.error,
+      ]
+    )
+  }
+
+  async get (sweepId: string): Promise<SweepRecord | null> {
+    const [row] = await this.db.query<SweepRow>(`SELECT ${COLUMNS} FROM sweeps WHERE id = $1`, [sweepId])
+    return row === undefined ? null : recordOf(row)
+  }
+
+  /** Newest first. */
+  async list (query: SweepListQuery): Promise<SweepRecord[]> {
+    const rows = await this.db.query<SweepRow>(
+      `SELECT ${COLUMNS} FROM sweeps WHERE ($1::text IS NULL OR scaling_group = $1)
+       ORDER BY started_at DESC, id DESC LIMIT $2`,
+      [query.scalingGroup ?? null, query.limit]
+    )
+    return rows.map(recordOf)
+  }
+
+  /** Deletes records that finished before `cutoff`; returns how many. */
+  async pruneFinishedBefore (cutoff: Date): Promise<number> {
+    const rows = await this.db.query<{ id: string }>('DELETE FROM sweeps WHERE finished_at < $1 RETURNING id', [cutoff])
+    return rows.length
+  }
+}

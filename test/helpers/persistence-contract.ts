@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto'
+import type { Test } from 'tap'
+import type { KernelInfo } from '../../src/domain/kernel-info.js'
+import { KernelStatus } from '../../src/domain/kernel-status.js'
+import { SkipCause } from '../../src/domain/results.js'
+import { SweepOutcome, type SweepRecord } from '../../src/domain/sweep.js'
+import type { Database } from '../../src/persistence/database.js'
+import { BulkUpsertError, InvalidCursorError, MAX_BULK_KERNELS } from '../../src/persistence/kernel-repository.js'
+import { KERNEL_HANDLER_FAILURE_REASON } from '../../src/persistence/kernel-state-engine.js'
+import { InProcessLockFactory } from '../../src/persistence/locks/in-process-lock-factory.js'
+import { persistenceOver, type Persistence } from '../../src/persistence/persistence.js'
+
+const { RUNNING, TERMINATED, TERMINATING, PENDING } = KernelStatus
+
+export function kernel (overrides: Partial<KernelInfo> = {}): KernelInfo {
+  return { id: randomUUID(), sessionId: randomUUID(), agentId: 'a1', scalingGroup: 'default', status: RUNNING, ...overrides }
+}
+
+async function count (db: Database, table: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)
+  return row!.n
+}
+
+async function databaseNow (db: Database): Promise<Date> {
+  const [row] = await db.query<{ now: Date }>('SELECT now() AS now')
+  return row!.now
+}
+
+function sweepRecord (overrides: Partial<SweepRecord> = {}): SweepRecord {
+  return {
+    sweepId: randomUUID(),
+    scalingGroup: 'default',
+    handler: 'sweep-stale-kernels',
+    dryRun: false,
+    forced: false,
+    outcome: SweepOutcome.COMPLETED,
+    startedAt: new Date('2026-11-27T10:00:00.000Z'),
+    finishedAt: new Date('2026-11-27T10:00:01.250Z'),
+    result: { successes: [], failures: [], skipped: [] },
+    terminated: [],
+    error: null,
+    ...overrides,
+  }
+}
+
+/**
+ * What every database the service runs on must do, run against real Postgres and embedded
+ * PGlite alike. `open` gives a migrated database; the suite empties it before each test.
+ */
+export async function persistenceContract (t: Test, open: () => Promise<Database>): Promise<void> {
+  const db = await open()
+  const p: Persistence = persistenceOver(db, new InProcessLockFactory())
+  t.beforeEach(async () => {
+    await db.query('TRUNCATE kernels, agents, kernel_status_history, sweeps')
+  })
+
+  await t.test('upsert creates a kernel, with no history row', async (t) => {
+    const k = kernel({ agentId: null })
+    const before = await databaseNow(db)
+    const created = await p.kernels.upsert(k)
+    t.match(created, { ...k, statusInfo: null, terminatedAt: null })
+    t.ok(created.statusChangedAt >= before && created.createdAt >= before, 'stamped by the database')
+    t.same(await p.kernels.get(k.id), created)
+    t.same(await p.history.listForKernel(k.id), [])
+  })
+
+  await t.test('a status change through upsert writes one history row; the same status writes none', async (t) => {
+    const k = kernel()
+    const created = await p.kernels.upsert(k)
+    await p.kernels.upsert({ ...k, agentId: 'a2' })
+    t.same(await p.history.listForKernel(k.id), [], 'no status change, no row')
+    t.same((await p.kernels.get(k.id))?.statusChangedAt, created.statusChangedAt)
+
+    const replaced = await p.kernels.upsert({ ...k, status: TERMINATING, scalingGroup: 'other' })
+    t.equal(replaced.status, TERMINATING)
+    t.equal(replaced.scalingGroup, 'other')
+    t.ok(replaced.statusChangedAt >= created.statusChangedAt)
+    t.equal(replaced.terminatedAt, null)
+    const history = await p.history.listForKernel(k.id)
+    t.equal(history.length, 1)
+    t.match(history[0], { kernelId: k.id, fromStatus: RUNNING, toStatus: TERMINATING, reason: null, sweepId: null })
+
+    const terminated = await p.kernels.upsert({ ...k, status: TERMINATED })
+    t.type(terminated.terminatedAt, Date, 'terminated_at set when it becomes TERMINATED')
+    t.same((await p.history.listForKernel(k.id)).map((h) => h.toStatus), [TERMINATING, TERMINATED], 'oldest first')
+  })
+
+  await t.test('get of an unknown kernel is null', async (t) => {
+    t.equal(await p.kernels.get(randomUUID()), null)
+  })
+
+  await t.test('list filters and pages by keyset, with an opaque cursor', async (t) => {
+    const mine = Array.from({ length: 7 }, () => kernel({ scalingGroup: 'g1' }))
+    await p.kernels.upsertMany([...mine, kernel({ scalingGroup: 'g2' }), kernel({ scalingGroup: 'g1', status: PENDING })])
+    const expected = mine.map((k) => k.id).sort()
+
+    const seen: string[] = []
+    let cursor: string | undefined
+    const pageSizes: number[] = []
+    do {
+      const page = await p.kernels.list({ scalingGroup: 'g1', status: RUNNING, limit: 3, ...(cursor === undefined ? {} : { cursor }) })
+      pageSizes.push(page.items.length)
+      seen.push(...page.items.map((item) => item.id))
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    t.same(pageSizes, [3, 3, 1])
+    t.same(seen, expected, 'every kernel once, in id order')
+    t.equal((await p.kernels.list({ limit: 100 })).items.length, 9, 'no filter: everything')
+    t.equal((await p.kernels.list({ status: PENDING, limit: 100 })).items.length, 1)
+    t.equal((await p.kernels.list({ limit: 9 })).nextCursor, null, 'an exact last page has no next cursor')
+    await t.rejects(p.kernels.list({ limit: 3, cursor: 'bm90LWEtdXVpZA' }), InvalidCursorError)
+    await t.rejects(p.kernels.list({ limit: 3, cursor: "'; DROP TABLE kernels; --" }), InvalidCursorError)
+  })
+
+  await t.test('searchKernelsForHandler: the group\'s kernels in the given statuses, in id order', async (t) => {
+    const running = Array.from({ length: 5 }, () => kernel({ scalingGroup: 'g1' }))
+    await p.kernels.upsertMany([
+      ...running,
+      kernel({ scalingGroup: 'g1', status: TERMINATED }),
+      kernel({ scalingGroup: 'g2' }),
+    ])
+    const found = await p.kernels.searchKernelsForHandler('g1', [RUNNING])
+    t.same(found, running.toSorted((a, b) => a.id.localeCompare(b.id)))
+    t.same(await p.kernels.searchKernelsForHandler('nobody', [RUNNING]), [])
+  })
+
+  await t.test(`bulk upsert takes ${MAX_BULK_KERNELS} kernels in one statement`, async (t) => {
+    const kernels = Array.from({ length: MAX_BULK_KERNELS }, (_, i) => kernel({ agentId: i % 2 === 0 ? 'a1' : null }))
+    const records = await p.kernels.upsertMany(kernels)
+    t.equal(records.length, MAX_BULK_KERNELS)
+    t.equal(await count(db, 'kernels'), MAX_BULK_KERNELS)
+    t.equal(await count(db, 'kernel_status_history'), 0)
+  })
+
+  await t.test('bulk upsert is all or nothing', async (t) => {
+    const existing = kernel()
+    await p.kernels.upsert(existing)
+    const tooMany = Array.from({ length: MAX_BULK_KERNELS + 1 }, () => kernel())
+    await t.rejects(p.kernels.upsertMany(tooMany), BulkUpsertError)
+    const twice = kernel()
+    await t.rejects(p.kernels.upsertMany([twice, kernel(), twice]), BulkUpsertError)
+    // A row the database itself refuses takes the whole batch down with it.
+    const refused = { ...kernel(), status: 'BOGUS' as KernelInfo['status'] }
+    await t.rejects(p.kernels.upsertMany([kernel(), { ...existing, status: TERMINATING }, refused]))
+    t.equal(await count(db, 'kernels'), 1, 'nothing new written')
+    t.equal((await p.kernels.get(existing.id))?.status, RUNNING, 'nothing changed')
+    t.equal(await count(db, 'kernel_status_history'), 0)
+  })
+
+  await t.test('agents: register, re-register at a new address, get, list', async (t) => {
+    const first = await p.agents.upsert({ id: 'a1', address: 'http://127.0.0.1:9101', scalingGroup: 'default' })
+    t.match(first, { id: 'a1', address: 'http://127.0.0.1:9101', scalingGroup: 'default' })
+    t.type(first.registeredAt, Date)
+    const moved = await p.agents.upsert({ id: 'a1', address: 'http://127.0.0.1:9201', scalingGroup: 'default' })
+    t.equal(moved.address, 'http://127.0.0.1:9201')
+    await p.agents.upsert({ id: 'b1', address: 'https://agent.example:9101', scalingGroup: 'gpu' })
+    t.same(await p.agents.get('a1'), moved)
+    t.equal(await p.agents.get('nobody'), null)
+    t.same((await p.agents.list()).map((a) => a.id), ['a1', 'b1'])
+    t.same((await p.agents.list('gpu')).map((a) => a.id), ['b1'])
+  })
+
+  await t.test('markKernelsTerminated: conditional, one history row each, stamped by the database', async (t) => {
+    const [k1, k2, k3, k4] = [kernel(), kernel(), kernel(), kernel({ status: TERMINATING })]
+    await p.kernels.upsertMany([k1, k2, k3, k4])
+    const sweepId = randomUUID()
+    const before = await databaseNow(db)
+
+    const changed = await p.stateEngine.markKernelsTerminated([
+      { kernelId: k3.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING },
+      { kernelId: k1.id, reason: null, expectedStatus: RUNNING },
+      { kernelId: k4.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING },
+      { kernelId: randomUUID(), reason: 'STALE_KERNEL', expectedStatus: RUNNING },
+      { kernelId: k3.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING },
+    ], { sweepId })
+
+    t.same(changed, [k3.id, k1.id], 'the ids actually changed, in request order, once each')
+    const after3 = await p.kernels.get(k3.id)
+    t.match(after3, { status: TERMINATED, statusInfo: 'STALE_KERNEL' })
+    t.ok(after3!.terminatedAt! >= before && after3!.statusChangedAt.getTime() === after3!.terminatedAt!.getTime())
+    t.equal((await p.kernels.get(k1.id))?.statusInfo, KERNEL_HANDLER_FAILURE_REASON, 'fallback reason')
+    t.equal((await p.kernels.get(k2.id))?.status, RUNNING, 'not asked, not touched')
+    t.equal((await p.kernels.get(k4.id))?.status, TERMINATING, 'status moved on: left alone')
+    t.same(await p.history.listForKernel(k4.id), [])
+    const history = await p.history.listForKernel(k3.id)
+    t.equal(history.length, 1)
+    t.match(history[0], { fromStatus: RUNNING, toStatus: TERMINATED, reason: 'STALE_KERNEL', sweepId })
+    t.equal(await count(db, 'kernel_status_history'), 2)
+    t.same(await p.stateEngine.markKernelsTerminated([], { sweepId }), [])
+  })
+
+  await t.test('markKernelTerminated: one kernel, true only when it changed', async (t) => {
+    const k = kernel()
+    await p.kernels.upsert(k)
+    t.equal(await p.stateEngine.markKernelTerminated(k.id, 'STALE_KERNEL', { sweepId: null, expectedStatus: RUNNING }), true)
+    t.equal(await p.stateEngine.markKernelTerminated(k.id, 'STALE_KERNEL', { sweepId: null, expectedStatus: RUNNING }), false)
+    t.equal((await p.history.listForKernel(k.id)).length, 1)
+  })
+
+  await t.test('10,000 kernels are terminated in one call', async (t) => {
+    const kernels = Array.from({ length: 10_000 }, () => kernel())
+    await p.kernels.upsertMany(kernels)
+    const changed = await p.stateEngine.markKernelsTerminated(
+      kernels.map((k) => ({ kernelId: k.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING })), { sweepId: randomUUID() }
+    )
+    t.equal(changed.length, 10_000)
+    t.equal(await count(db, 'kernel_status_history'), 10_000)
+    t.same(await p.kernels.searchKernelsForHandler('default', [RUNNING]), [])
+  })
+
+  await t.test('sweeps: recorded and read back as they were, newest first', async (t) => {
+    const [k1, k2, k3, k4, k5] = Array.from({ length: 5 }, () => randomUUID())
+    const full = sweepRecord({
+      result: {
+        successes: [
+          { kernelId: k1!, fromStatus: RUNNING, reason: null },
+          { kernelId: k2!, fromStatus: RUNNING, reason: null },
+          { kernelId: k5!, fromStatus: PENDING, reason: null },
+        ],
+        failures: [
+          { kernelId: k3!, fromStatus: RUNNING, reason: 'STALE_KERNEL' },
+          { kernelId: k4!, fromStatus: RUNNING, reason: null },
+        ],
+        skipped: [{ kernelId: k2!, cause: SkipCause.AGENT_TIMEOUT }, { kernelId: k5!, cause: SkipCause.NO_AGENT }],
+      },
+      terminated: [k3!],
+    })
+    await p.sweeps.record(full)
+    t.same(await p.sweeps.get(full.sweepId), full)
+    t.equal(await p.sweeps.get(randomUUID()), null)
+
+    const failed = sweepRecord({ outcome: SweepOutcome.FAILED, error: 'presence store unavailable', startedAt: new Date('2026-11-27T11:00:00Z'), finishedAt: new Date('2026-11-27T11:00:00Z') })
+    const other = sweepRecord({ scalingGroup: 'gpu', dryRun: true, forced: true, outcome: SweepOutcome.DRY_RUN, startedAt: new Date('2026-11-27T12:00:00Z'), finishedAt: new Date('2026-11-27T12:00:02Z') })
+    await p.sweeps.record(failed)
+    await p.sweeps.record(other)
+    t.same((await p.sweeps.list({ limit: 10 })).map((s) => s.sweepId), [other.sweepId, failed.sweepId, full.sweepId])
+    t.same((await p.sweeps.list({ limit: 1 })).map((s) => s.sweepId), [other.sweepId])
+    t.same((await p.sweeps.list({ scalingGroup: 'default', limit: 10 })).map((s) => s.sweepId), [failed.sweepId, full.sweepId])
+    t.same(await p.sweeps.get(failed.sweepId), failed)
+
+    t.equal(await p.sweeps.pruneFinishedBefore(new Date('2026-11-27T11:30:00Z')), 2)
+    t.same((await p.sweeps.list({ limit: 10 })).map((s) => s.sweepId), [other.sweepId])
+  })
+
+  await t.test('a sweep record grows by a few bytes per kernel', async (t) => {
+    const successes = Array.from({ length: 10_000 }, () => ({ kernelId: randomUUID(), fromStatus: RUNNING, reason: null }))
+    const sweep = sweepRecord({ result: { successes, failures: [], skipped: [] } })
+    await p.sweeps.record(sweep)
+    const [row] = await db.query<{ bytes: number }>('SELECT pg_column_size(s.*)::int AS bytes FROM sweeps s WHERE id = $1', [sweep.sweepId])
+    const perKernel = row!.bytes / successes.length
+    t.ok(perKernel <= 17, `${perKernel.toFixed(2)} bytes per kernel (a uuid is 16)`)
+    t.same((await p.sweeps.get(sweep.sweepId))?.result.successes, successes)
+  })
+}
