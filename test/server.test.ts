@@ -1,14 +1,29 @@
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
-import t from 'tap'
+import t, { type Test } from 'tap'
 
-// The front door as an operator uses it: the built server, a real socket, a real signal.
-t.test('the built server answers /healthz and shuts down gracefully on SIGTERM', async (t) => {
-  await promisify(execFile)('npm', ['run', 'build'])
+const run = promisify(execFile)
+// The embedded database is what an operator gets with no DATABASE_URL.
+const { DATABASE_URL: _databaseUrl, ...embeddedEnv } = process.env
+
+// The front door as an operator uses it: the built program, a real socket, a real signal.
+t.before(async () => { await run('npm', ['run', 'build']) })
+
+async function scratchDir (t: Test): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kernel-sweeper-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+t.test('the built server migrates its embedded database, answers /healthz, and shuts down on SIGTERM', async (t) => {
+  const dataDir = await scratchDir(t)
   const server = spawn(process.execPath, ['dist/src/server.js'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' },
+    env: { ...embeddedEnv, PORT: '0', LOG_LEVEL: 'info', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   t.teardown(() => { server.kill('SIGKILL') })
@@ -34,11 +49,20 @@ t.test('the built server answers /healthz and shuts down gracefully on SIGTERM',
   t.equal(code, 0, 'exits cleanly')
   t.ok(logs.some((entry) => entry['msg'] === 'shutting down' && entry['signal'] === 'SIGTERM'), 'logs the shutdown')
   t.ok(logs.every((entry) => typeof entry['level'] === 'number' && typeof entry['time'] === 'number'), 'pino JSON logs')
+
+  const { stdout } = await run('npm', ['run', '--silent', 'migrate'], { env: { ...embeddedEnv, DATA_DIR: dataDir } })
+  t.match(stdout, /is up to date/, 'the server had migrated the database it kept')
+})
+
+t.test('npm run migrate brings a new embedded database up to date, once', async (t) => {
+  const dataDir = await scratchDir(t)
+  const env = { ...embeddedEnv, DATA_DIR: join(dataDir, 'db') }
+  t.match((await run('npm', ['run', '--silent', 'migrate'], { env })).stdout, /applied migrations 1, 2, 3, 4 to embedded database/)
+  t.match((await run('npm', ['run', '--silent', 'migrate'], { env })).stdout, /is up to date/)
 })
 
 t.test('a bad setting stops the start with one clear line', async (t) => {
-  await promisify(execFile)('npm', ['run', 'build'])
-  const result = await promisify(execFile)(process.execPath, ['dist/src/server.js'], {
+  const result = await run(process.execPath, ['dist/src/server.js'], {
     env: { ...process.env, PORT: '70000' },
   }).then(() => null, (error: { code: number, stderr: string }) => error)
   t.equal(result?.code, 1)

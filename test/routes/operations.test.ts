@@ -3,7 +3,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 
 t.test('GET /healthz answers ok', async (t) => {
-  const app = await buildApp(loadConfig({}), { logger: false })
+  const app = await buildApp(loadConfig({ DATA_DIR: 'memory://' }), { logger: false })
   t.teardown(() => app.close())
 
   const response = await app.inject({ method: 'GET', url: '/healthz' })

@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import t from 'tap'
+import { LockID } from '../../src/domain/lock-id.js'
+import { DatabaseUnavailableError } from '../../src/persistence/database.js'
+import { LockBusyError } from '../../src/persistence/locks/lock-factory.js'
+import { PostgresLockFactory } from '../../src/persistence/locks/postgres-lock-factory.js'
+import { skipWithoutPostgres, TEST_DATABASE_URL } from '../helpers/postgres.js'
+
+const LOCK = LockID.LOCKID_SOKOVAN_TARGET_TERMINATING
+const MINUTE = 60_000
+
+/** Polls until `condition` holds or two seconds pass; returns whether it held. */
+async function eventually (condition: () => Promise<boolean> | boolean): Promise<boolean> {
+  for (let i = 0; i < 40; i++) {
+    if (await condition()) return true
+    await sleep(50)
+  }
+  return false
+}
+
+// Each test names its own scaling group, so test files sharing the server never collide.
+const group = (name: string): string => `locks-${process.pid}-${name}`
+
+t.test('advisory locks on real PostgreSQL', { skip: await skipWithoutPostgres() }, async (t) => {
+  // Two factories stand for two service instances: separate pools, separate sessions.
+  const mine = new PostgresLockFactory({ connectionString: TEST_DATABASE_URL })
+  const theirs = new PostgresLockFactory({ connectionString: TEST_DATABASE_URL })
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await admin.connect()
+  t.teardown(async () => {
+    await Promise.all([mine.close(), theirs.close(), admin.end()])
+  })
+
+  await t.test('a held lock is busy for another connection, at once; other groups are free', async (t) => {
+    const held = await mine.acquire(LOCK, group('busy'), { lifetimeMs: MINUTE })
+    const started = Date.now()
+    await t.rejects(theirs.acquire(LOCK, group('busy'), { lifetimeMs: MINUTE }), LockBusyError)
+    t.ok(Date.now() - started < 1_000, 'busy is answered without waiting')
+    const other = await theirs.acquire(LOCK, group('busy-other'), { lifetimeMs: MINUTE })
+    t.ok(other.stillValid(), 'a different scaling group is locked in parallel')
+    await other.release()
+
+    await held.release()
+    t.notOk(held.stillValid(), 'not valid once released')
+    const next = await theirs.acquire(LOCK, group('busy'), { lifetimeMs: MINUTE })
+    t.ok(next.stillValid(), 'free after release')
+    await next.release()
+    await held.release()
+    t.pass('releasing twice is harmless')
+  })
+
+  await t.test('a holder whose backend is killed loses the lock, and the lock is free', async (t) => {
+    const scope = group('killed')
+    const held = await mine.acquire(LOCK, scope, { lifetimeMs: MINUTE })
+    const { rows } = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int::oid
+         AND objid = (hashtext($2)::bigint & 4294967295)::oid AND objsubid = 2`,
+      [LOCK, scope]
+    )
+    t.equal(rows.length, 1, 'one backend holds it')
+    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid])
+
+    t.ok(await eventually(() => !held.stillValid()), 'the holder learns it lost the lock')
+    let taken = null
+    t.ok(await eventually(async () => {
+      taken = await theirs.acquire(LOCK, scope, { lifetimeMs: MINUTE }).catch(() => null)
+      return taken !== null
+    }), 'another instance takes it')
+    await held.release()
+    t.pass('releasing a lost lock does not throw')
+    await (taken as { release: () => Promise<void> } | null)?.release()
+  })
+
+  await t.test('a lock outliving its lifetime is let go and no longer valid', async (t) => {
+    const scope = group('lifetime')
+    const held = await mine.acquire(LOCK, scope, { lifetimeMs: 200 })
+    t.ok(held.stillValid())
+    await t.rejects(theirs.acquire(LOCK, scope, { lifetimeMs: MINUTE }), LockBusyError)
+    t.ok(await eventually(() => !held.stillValid()), 'invalid after the lifetime')
+    const next = await theirs.acquire(LOCK, scope, { lifetimeMs: MINUTE })
+    t.ok(next.stillValid(), 'free for another after the lifetime')
+    await next.release()
+    await held.release()
+  })
+
+  await t.test('an unreachable server is a DatabaseUnavailableError, quickly', async (t) => {
+    const nowhere = new PostgresLockFactory({ connectionString: 'postgres://postgres@127.0.0.1:1/test', connectionTimeoutMs: 1_000 })
+    t.teardown(() => nowhere.close())
+    const started = Date.now()
+    await t.rejects(nowhere.acquire(LOCK, group('nowhere'), { lifetimeMs: MINUTE }), DatabaseUnavailableError)
+    t.ok(Date.now() - started < 3_000)
+  })
+})
