@@ -20,3 +20,25 @@ export interface KernelPresenceStatus {
 export function isSuspectPresence (status: KernelPresenceStatus | null | undefined): boolean {
   return status == null || status.presence === HealthCheckStatus.STALE
 }
+
+/** The two fields of a presence record as stored, before any interpretation. */
+export interface RawPresence {
+  readonly presence: string | null
+  readonly lastPresence: string | null
+}
+
+const INTEGER = /^-?\d+$/
+
+/**
+ * Reads a presence record at `now` (seconds, the store's clock). No `presence` field or a
+ * `last_presence` that is not an integer is "no record" (`null`): a bad record is never a reason
+ * to terminate, only to ask the agent. Older than `stalenessSec` (strictly) is STALE; otherwise
+ * the agent's own flag decides between ALIVE and UNHEALTHY.
+ */
+export function classifyPresence (raw: RawPresence, now: number, stalenessSec: number): KernelPresenceStatus | null {
+  if (raw.presence === null || raw.lastPresence === null || !INTEGER.test(raw.lastPresence)) return null
+  const lastPresence = Number(raw.lastPresence)
+  if (!Number.isSafeInteger(lastPresence)) return null
+  if (now - lastPresence > stalenessSec) return { presence: HealthCheckStatus.STALE, lastPresence }
+  return { presence: raw.presence === '1' ? HealthCheckStatus.ALIVE : HealthCheckStatus.UNHEALTHY, lastPresence }
+}

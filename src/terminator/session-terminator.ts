@@ -5,11 +5,11 @@ import type { KernelId, KernelInfo } from '../domain/kernel-info.js'
 import { isSuspectPresence } from '../domain/presence.js'
 import { SkipCause, type SkippedKernel } from '../domain/results.js'
 import type { Logger } from '../logger.js'
-import type { PresenceStore } from '../presence/presence-store.js'
+import type { PresenceChecker } from '../presence/presence-store.js'
 import type { StaleKernelCheck, StaleKernelChecker } from './stale-kernel-checker.js'
 
 export interface SessionTerminatorDeps {
-  readonly presenceStore: PresenceStore
+  readonly presenceStore: PresenceChecker
   readonly agentClientPool: AgentClientPool
   /** Most agent calls in flight at once within one check (`AGENT_RPC_CONCURRENCY`). */
   readonly agentRpcConcurrency: number
@@ -41,7 +41,7 @@ function causeOf (error: unknown): SkipCause {
  * the next sweep.
  */
 export class SessionTerminator implements StaleKernelChecker {
-  private readonly presenceStore: PresenceStore
+  private readonly presenceStore: PresenceChecker
   private readonly agentClientPool: AgentClientPool
   private readonly agentRpcConcurrency: number
   private readonly logger: Logger

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { AgentClient, AgentClientPool, RunningAnswer } from '../../src/agents/agent-client-pool.js'
 import type { AgentId, KernelId, KernelInfo } from '../../src/domain/kernel-info.js'
 import type { HealthCheckStatus, KernelPresenceStatus } from '../../src/domain/presence.js'
-import type { PresenceStore } from '../../src/presence/presence-store.js'
+import type { PresenceChecker } from '../../src/presence/presence-store.js'
 import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
 
 /** A terminator double: answers with a fixed check (or throws) and records every call. */
@@ -19,7 +19,7 @@ export class FakeTerminator implements StaleKernelChecker {
 }
 
 /** A presence store double: fixed statuses by kernel id; ids it does not know have no record. */
-export class FakePresenceStore implements PresenceStore {
+export class FakePresenceStore implements PresenceChecker {
   readonly calls: Array<{ kernelIds: readonly KernelId[], agentIds: readonly AgentId[] }> = []
 
   constructor (private readonly statuses: Readonly<Record<KernelId, HealthCheckStatus>>) {}

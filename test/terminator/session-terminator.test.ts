@@ -3,7 +3,7 @@ import { AgentMismatchError, AgentTimeoutError } from '../../src/agents/agent-er
 import type { KernelInfo } from '../../src/domain/kernel-info.js'
 import { HealthCheckStatus } from '../../src/domain/presence.js'
 import { SkipCause } from '../../src/domain/results.js'
-import type { PresenceStore } from '../../src/presence/presence-store.js'
+import type { PresenceChecker } from '../../src/presence/presence-store.js'
 import { SessionTerminator } from '../../src/terminator/session-terminator.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { type AgentBehaviour, FakeAgentClientPool, FakePresenceStore } from '../helpers/fake-ports.js'
@@ -158,7 +158,7 @@ t.test('an empty list asks neither the presence store nor any agent', async (t) 
 
 t.test('a presence store failure propagates and no agent is asked', async (t) => {
   const outage = new Error('presence store unreachable')
-  const failingStore: PresenceStore = { checkKernelPresenceStatusBatch: async () => { throw outage } }
+  const failingStore: PresenceChecker = { checkKernelPresenceStatusBatch: async () => { throw outage } }
   const agentClientPool = new FakeAgentClientPool({})
   const terminator = new SessionTerminator({
     presenceStore: failingStore, agentClientPool, agentRpcConcurrency: 4, logger: new CapturingLogger(),

@@ -1,0 +1,153 @@
+import { Redis } from 'ioredis'
+import type { AgentId, KernelId } from '../domain/kernel-info.js'
+import { classifyPresence, type KernelPresenceStatus } from '../domain/presence.js'
+import type { ScheduleType } from '../domain/schedule-type.js'
+import {
+  PresenceKeys, type PresenceReading, type PresenceRules, type PresenceStore, PresenceUnavailableError,
+} from './presence-store.js'
+import { CHECK_PRESENCE_LUA, UPDATE_PRESENCE_LUA } from './valkey-scripts.js'
+
+export interface ValkeyPresenceStoreOptions extends PresenceRules {
+  /** `redis://host:port/db`; the database number comes from the path (Backend.AI uses 2). */
+  readonly url: string
+  readonly connectTimeoutMs?: number
+  /** Bound on one command, so a hung server answers with an error, not a hang. */
+  readonly commandTimeoutMs?: number
+}
+
+// Keys per script call: bounds how long one call holds the server, while a whole sweep is still
+// sent as one pipeline, one round trip.
+const CHECK_CHUNK = 10_000
+
+type RedisWithScripts = Redis & {
+  checkPresence (numberOfKeys: number, ...args: Array<string | number>): Promise<Array<string | null>>
+  updatePresence (numberOfKeys: number, ...args: Array<string | number>): Promise<number>
+}
+
+function unavailable (error: unknown): PresenceUnavailableError {
+  return new PresenceUnavailableError(`presence store unavailable: ${(error as Error).message}`, { cause: error })
+}
+
+/** Presence in Valkey/Redis, in Backend.AI's key layout. */
+export class ValkeyPresenceStore implements PresenceStore {
+  private readonly redis: RedisWithScripts
+  private readonly rules: PresenceRules
+
+  constructor (options: ValkeyPresenceStoreOptions) {
+    this.rules = { stalenessSec: options.stalenessSec, ttlSec: options.ttlSec }
+    this.redis = new Redis(options.url, {
+      connectTimeout: options.connectTimeoutMs ?? 2_000,
+      commandTimeout: options.commandTimeoutMs ?? 5_000,
+      // Fail at once while disconnected instead of queueing: a sweep must get its answer (503)
+      // in bounded time, and nothing piles up to be replayed when the server returns.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // Reconnect forever in the background, at most every two seconds: recovery needs no restart.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    }) as RedisWithScripts
+    this.redis.on('error', () => {}) // reported through the failing calls; logging here would flood
+    this.redis.defineCommand('checkPresence', { lua: CHECK_PRESENCE_LUA })
+    this.redis.defineCommand('updatePresence', { lua: UPDATE_PRESENCE_LUA })
+  }
+
+  /** Resolves once connected, or after `timeoutMs` regardless: a store that is down must not block start-up. */
+  async waitUntilReady (timeoutMs = 2_000): Promise<boolean> {
+    if (this.redis.status === 'ready') return true
+    return new Promise((resolve) => {
+      const done = (ready: boolean): void => {
+        clearTimeout(timer)
+        this.redis.off('ready', onReady)
+        resolve(ready)
+      }
+      const onReady = (): void => { done(true) }
+      const timer = setTimeout(() => { done(false) }, timeoutMs)
+      this.redis.once('ready', onReady)
+    })
+  }
+
+  async checkKernelPresenceStatusBatch (
+    kernelIds: readonly KernelId[],
+    agentIds: readonly AgentId[]
+  ): Promise<ReadonlyMap<KernelId, KernelPresenceStatus | null>> {
+    const statuses = new Map<KernelId, KernelPresenceStatus | null>()
+    if (kernelIds.length === 0) return statuses
+    const pipeline = this.redis.pipeline()
+    const scripted = pipeline as unknown as RedisWithScripts
+    const chunks: Array<readonly KernelId[]> = []
+    for (let start = 0; start < kernelIds.length; start += CHECK_CHUNK) {
+      const chunk = kernelIds.slice(start, start + CHECK_CHUNK)
+      const agentKeys = start === 0 ? agentIds.map(PresenceKeys.agentLastCheck) : []
+      chunks.push(chunk)
+      scripted.checkPresence(
+        chunk.length + agentKeys.length,
+        ...chunk.map(PresenceKeys.kernel), ...agentKeys,
+        chunk.length, this.rules.ttlSec, PresenceKeys.AGENT_LAST_CHECK_TTL_SEC
+      )
+    }
+    const replies = await this.run(() => pipeline.exec())
+    chunks.forEach((chunk, index) => {
+      const [error, reply] = replies?.[index] ?? [new Error('no reply')]
+      if (error !== null && error !== undefined) throw unavailable(error)
+      const fields = reply as Array<string | null>
+      const now = Number(fields[0])
+      chunk.forEach((kernelId, i) => {
+        const presence = fields[1 + 2 * i] ?? null
+        const lastPresence = fields[2 + 2 * i] ?? null
+        statuses.set(kernelId, classifyPresence({ presence, lastPresence }, now, this.rules.stalenessSec))
+      })
+    })
+    return statuses
+  }
+
+  async updateKernelPresenceBatch (presence: ReadonlyMap<KernelId, boolean>): Promise<void> {
+    if (presence.size === 0) return
+    const keys = [...presence.keys()].map(PresenceKeys.kernel)
+    const flags = [...presence.values()].map((running) => (running ? '1' : '0')).join('')
+    await this.run(() => this.redis.updatePresence(keys.length, ...keys, this.rules.ttlSec, flags))
+  }
+
+  async getKernelPresence (kernelId: KernelId): Promise<PresenceReading> {
+    const replies = await this.run(() => this.redis.pipeline()
+      .time()
+      .hmget(PresenceKeys.kernel(kernelId), 'presence', 'last_presence')
+      .exec())
+    const [timeError, time] = replies?.[0] ?? [new Error('no reply')]
+    if (timeError !== null && timeError !== undefined) throw unavailable(timeError)
+    const [fieldsError, fields] = replies?.[1] ?? [new Error('no reply')]
+    // A key of another type answers WRONGTYPE: that is a bad record, read as "no record".
+    if (fieldsError !== null && fieldsError !== undefined) {
+      if (/WRONGTYPE/.test(fieldsError.message)) return { presence: null, lastPresence: null }
+      throw unavailable(fieldsError)
+    }
+    const [presence, lastPresence] = fields as [string | null, string | null]
+    const status = classifyPresence({ presence, lastPresence }, Number((time as [string, string])[0]), this.rules.stalenessSec)
+    return status === null
+      ? { presence: null, lastPresence: null }
+      : { presence: status.presence, lastPresence: status.lastPresence }
+  }
+
+  async markSchedulesNeeded (types: readonly ScheduleType[]): Promise<void> {
+    if (types.length === 0) return
+    const pipeline = this.redis.pipeline()
+    for (const type of types) pipeline.set(PresenceKeys.schedule(type), '1')
+    const replies = await this.run(() => pipeline.exec())
+    const failed = replies?.find(([error]) => error !== null && error !== undefined)
+    if (failed !== undefined) throw unavailable(failed[0])
+  }
+
+  async ping (): Promise<void> {
+    await this.run(() => this.redis.ping())
+  }
+
+  async close (): Promise<void> {
+    this.redis.disconnect()
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+}
