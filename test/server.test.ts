@@ -11,8 +11,8 @@ const run = promisify(execFile)
 // The embedded database is what an operator gets with no DATABASE_URL.
 const { DATABASE_URL: _databaseUrl, ...embeddedEnv } = process.env
 
-// The front door as an operator uses it: the built program, a real socket, a real signal.
-t.before(async () => { await run('npm', ['run', 'build']) })
+// The front door as an operator uses it: the built program (`npm test` builds it first), a real
+// socket, a real signal.
 
 async function scratchDir (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kernel-sweeper-'))
@@ -50,7 +50,7 @@ t.test('the built server migrates its embedded database, answers /healthz, and s
   t.ok(logs.some((entry) => entry['msg'] === 'shutting down' && entry['signal'] === 'SIGTERM'), 'logs the shutdown')
   t.ok(logs.every((entry) => typeof entry['level'] === 'number' && typeof entry['time'] === 'number'), 'pino JSON logs')
 
-  const { stdout } = await run('npm', ['run', '--silent', 'migrate'], { env: { ...embeddedEnv, DATA_DIR: dataDir } })
+  const { stdout } = await run(process.execPath, ['dist/src/persistence/migrate-command.js'], { env: { ...embeddedEnv, DATA_DIR: dataDir } })
   t.match(stdout, /is up to date/, 'the server had migrated the database it kept')
 })
 
@@ -58,7 +58,7 @@ t.test('npm run migrate brings a new embedded database up to date, once', async 
   const dataDir = await scratchDir(t)
   const env = { ...embeddedEnv, DATA_DIR: join(dataDir, 'db') }
   t.match((await run('npm', ['run', '--silent', 'migrate'], { env })).stdout, /applied migrations 1, 2, 3, 4 to embedded database/)
-  t.match((await run('npm', ['run', '--silent', 'migrate'], { env })).stdout, /is up to date/)
+  t.match((await run(process.execPath, ['dist/src/persistence/migrate-command.js'], { env })).stdout, /is up to date/)
 })
 
 t.test('a bad setting stops the start with one clear line', async (t) => {

@@ -1,0 +1,181 @@
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { AgentId, KernelId } from '../../domain/kernel-info.js'
+
+/**
+ * What a simulated kernel does when asked about and when heartbeats go out:
+ * - `running`: answers `running: true`, reported present;
+ * - `unhealthy`: answers `running: true`, reported present but unhealthy (`false`);
+ * - `dead`: answers `running: false`, not reported (the kernel was killed);
+ * - `hang`: the check never answers, not reported (a wedged agent);
+ * - `error`: the check answers HTTP 500; `garbage`: a 200 that is not JSON;
+ *   `impostor`: a 200 naming another agent; `half-close`: the connection drops mid-answer.
+ *   These three are reported present, so only a forced check reaches them.
+ */
+export type KernelBehaviour = 'running' | 'unhealthy' | 'dead' | 'hang' | 'error' | 'garbage' | 'impostor' | 'half-close'
+
+export const KERNEL_BEHAVIOURS: readonly KernelBehaviour[] = ['running', 'unhealthy', 'dead', 'hang', 'error', 'garbage', 'impostor', 'half-close']
+
+const REPORTED: ReadonlySet<KernelBehaviour> = new Set(['running', 'unhealthy', 'error', 'garbage', 'impostor', 'half-close'])
+
+export type PresenceReporter = (agentId: AgentId, kernels: ReadonlyMap<KernelId, boolean>) => Promise<void>
+
+export interface AgentSimulatorOptions {
+  readonly agentId: AgentId
+  readonly host?: string
+  /** 0 picks a free port. */
+  readonly port?: number
+  /** Where heartbeats go; none are sent without it. */
+  readonly reportPresence?: PresenceReporter
+  /** Heartbeat period; 0 sends them only when `sendPresence()` is called. */
+  readonly presenceIntervalMs?: number
+  readonly onReportError?: (error: unknown) => void
+}
+
+function sendJson (response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  response.end(text)
+}
+
+async function readJson (request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  return chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'))
+}
+
+/**
+ * A stand-in for a Backend.AI agent: serves `GET /v1/kernels/{id}/running` (contract §5) for a set
+ * of kernels whose behaviour tests, the demo and benchmarks control, and sends heartbeats for the
+ * kernels it runs. Small admin routes under `/admin` change kernels from outside the process.
+ */
+export class AgentSimulator {
+  /** How many running checks this agent has been asked. */
+  checksServed = 0
+  private readonly kernels = new Map<KernelId, KernelBehaviour>()
+  private readonly server: Server
+  private timer: NodeJS.Timeout | undefined
+
+  private constructor (private readonly options: AgentSimulatorOptions) {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) sendJson(response, 400, { detail: (error as Error).message })
+      })
+    })
+  }
+
+  static async start (options: AgentSimulatorOptions): Promise<AgentSimulator> {
+    const simulator = new AgentSimulator(options)
+    simulator.server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
+    await once(simulator.server, 'listening')
+    const interval = options.presenceIntervalMs ?? 0
+    if (interval > 0 && options.reportPresence !== undefined) {
+      simulator.timer = setInterval(() => { simulator.sendPresence().catch(options.onReportError ?? (() => {})) }, interval)
+      simulator.timer.unref()
+    }
+    return simulator
+  }
+
+  get agentId (): AgentId {
+    return this.options.agentId
+  }
+
+  /** `http://host:port`, the address to register. */
+  get url (): string {
+    const { address, port } = this.server.address() as AddressInfo
+    return `http://${address}:${port}`
+  }
+
+  setKernel (kernelId: KernelId, behaviour: KernelBehaviour): void {
+    this.kernels.set(kernelId.toLowerCase(), behaviour)
+  }
+
+  /** Kills the kernel: it stops being reported and the agent answers that it does not run. */
+  kill (kernelId: KernelId): void {
+    this.setKernel(kernelId, 'dead')
+  }
+
+  hang (kernelId: KernelId): void {
+    this.setKernel(kernelId, 'hang')
+  }
+
+  behaviourOf (kernelId: KernelId): KernelBehaviour | undefined {
+    return this.kernels.get(kernelId.toLowerCase())
+  }
+
+  /** The heartbeat as it would be sent now: reported kernels, `true` unless unhealthy. */
+  presence (): Map<KernelId, boolean> {
+    const presence = new Map<KernelId, boolean>()
+    for (const [kernelId, behaviour] of this.kernels) {
+      if (REPORTED.has(behaviour)) presence.set(kernelId, behaviour !== 'unhealthy')
+    }
+    return presence
+  }
+
+  async sendPresence (): Promise<void> {
+    const presence = this.presence()
+    if (presence.size > 0) await this.options.reportPresence?.(this.agentId, presence)
+  }
+
+  async close (): Promise<void> {
+    clearInterval(this.timer)
+    this.server.closeAllConnections()
+    this.server.close()
+  }
+
+  private async handle (request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://agent')
+    const check = /^\/v1\/kernels\/([^/]+)\/running$/.exec(url.pathname)
+    if (check !== null && request.method === 'GET') return this.answerCheck(decodeURIComponent(check[1]!), url, response)
+    const admin = /^\/admin\/kernels(?:\/([^/]+))?(?:\/(kill|hang))?$/.exec(url.pathname)
+    if (admin !== null) return this.answerAdmin(request, response, admin[1], admin[2])
+    sendJson(response, 404, { detail: 'no such route' })
+  }
+
+  private answerCheck (kernelId: string, url: URL, response: ServerResponse): void {
+    if (url.searchParams.get('agent_id') !== this.agentId) {
+      sendJson(response, 404, { detail: `this is agent ${this.agentId}` })
+      return
+    }
+    this.checksServed++
+    const behaviour = this.behaviourOf(kernelId)
+    const answer = { agent_id: this.agentId, kernel_id: kernelId, running: behaviour !== undefined && behaviour !== 'dead' }
+    switch (behaviour) {
+      case 'hang':
+        return // never answered; closed with the server
+      case 'error':
+        return sendJson(response, 500, { detail: 'simulated failure' })
+      case 'garbage':
+        response.writeHead(200, { 'content-type': 'application/json' })
+        response.end('<html>not json</html>')
+        return
+      case 'impostor':
+        return sendJson(response, 200, { ...answer, agent_id: `${this.agentId}-impostor`, running: false })
+      case 'half-close':
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' })
+        response.write('{"agent_id":')
+        response.socket?.destroy()
+        return
+      default:
+        sendJson(response, 200, answer)
+    }
+  }
+
+  private async answerAdmin (request: IncomingMessage, response: ServerResponse, kernelId?: string, action?: string): Promise<void> {
+    if (kernelId === undefined) {
+      if (request.method !== 'GET') return sendJson(response, 405, { detail: 'GET only' })
+      return sendJson(response, 200, { agent_id: this.agentId, kernels: Object.fromEntries(this.kernels) })
+    }
+    const id = decodeURIComponent(kernelId)
+    if (request.method === 'POST' && action === 'kill') this.kill(id)
+    else if (request.method === 'POST' && action === 'hang') this.hang(id)
+    else if (request.method === 'PUT' && action === undefined) {
+      const { behaviour = 'running' } = await readJson(request) as { behaviour?: KernelBehaviour }
+      if (!KERNEL_BEHAVIOURS.includes(behaviour)) return sendJson(response, 400, { detail: `behaviour must be one of ${KERNEL_BEHAVIOURS.join(', ')}` })
+      this.setKernel(id, behaviour)
+    } else if (request.method === 'DELETE' && action === undefined) this.kernels.delete(id.toLowerCase())
+    else return sendJson(response, 405, { detail: 'PUT, DELETE, POST …/kill or POST …/hang' })
+    sendJson(response, 200, { kernel_id: id, behaviour: this.behaviourOf(id) ?? null })
+  }
+}

@@ -1,0 +1,170 @@
+import t, { type Test } from 'tap'
+import { HttpAgentClientPool } from '../../src/agents/http-agent-client-pool.js'
+import { AgentSimulator } from '../../src/agents/simulator/agent-simulator.js'
+import type { KernelInfo } from '../../src/domain/kernel-info.js'
+import { SkipCause } from '../../src/domain/results.js'
+import { AgentRepository } from '../../src/persistence/agent-repository.js'
+import { ValkeyPresenceStore } from '../../src/presence/valkey-presence-store.js'
+import { SessionTerminator } from '../../src/terminator/session-terminator.js'
+import { CapturingLogger } from '../helpers/capturing-logger.js'
+import { runningKernel } from '../helpers/kernels.js'
+import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { freePort, skipWithoutRedis, testRedisDb } from '../helpers/redis.js'
+
+const REDIS_DB = 12
+const STALENESS_SEC = 120
+
+/**
+ * The terminator with real parts: Valkey presence, agents registered in Postgres, asked over HTTP,
+ * answered by simulated agents on real sockets.
+ */
+async function realWorld (t: Test) {
+  const { url, raw } = await testRedisDb(t, REDIS_DB)
+  const agents = new AgentRepository((await testSchema(t)).open())
+  const presenceStore = new ValkeyPresenceStore({ url, stalenessSec: STALENESS_SEC, ttlSec: 300 })
+  await presenceStore.waitUntilReady()
+  const agentClientPool = new HttpAgentClientPool({ directory: agents, timeoutMs: 300 })
+  const logger = new CapturingLogger()
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentRpcConcurrency: 32, logger })
+  const simulators: AgentSimulator[] = []
+  t.teardown(async () => {
+    await agentClientPool.close()
+    await presenceStore.close()
+    await Promise.all(simulators.map((simulator) => simulator.close()))
+  })
+
+  return {
+    terminator,
+    logger,
+    raw,
+    /** Starts a simulated agent that sends its heartbeats to Valkey, and registers it. */
+    async agent (agentId: string): Promise<AgentSimulator> {
+      const simulator = await AgentSimulator.start({
+        agentId,
+        reportPresence: async (_agentId, kernels) => { await presenceStore.updateKernelPresenceBatch(kernels) },
+      })
+      simulators.push(simulator)
+      await agents.upsert({ id: agentId, address: simulator.url, scalingGroup: 'default' })
+      return simulator
+    },
+    async registerAt (agentId: string, address: string): Promise<void> {
+      await agents.upsert({ id: agentId, address, scalingGroup: 'default' })
+    },
+    /** A heartbeat that stopped long enough ago to be STALE. */
+    async staleHeartbeat (kernel: KernelInfo): Promise<void> {
+      const [now] = await raw.time()
+      await raw.hset(`kernel:presence:${kernel.id}`, 'presence', '1', 'last_presence', String(Number(now) - STALENESS_SEC - 60))
+      await raw.expire(`kernel:presence:${kernel.id}`, 300)
+    },
+  }
+}
+
+t.test('the two-stage check with real parts', { skip: (await skipWithoutPostgres()) || (await skipWithoutRedis()) }, async (t) => {
+  await t.test('SC-CSK-001 real: Valkey says all ALIVE, no agent is asked', async (t) => {
+    const world = await realWorld(t)
+    const a1 = await world.agent('a1')
+    const [k1, k2] = [runningKernel('a1'), runningKernel('a1')]
+    a1.setKernel(k1.id, 'running')
+    a1.setKernel(k2.id, 'running')
+    await a1.sendPresence()
+
+    const check = await world.terminator.checkStaleKernels([k1, k2])
+
+    t.same(check.deadKernelIds, [])
+    t.equal(a1.checksServed, 0, 'no agent verification')
+  })
+
+  await t.test('SC-CSK-002 real: STALE in Valkey, the agent confirms dead', async (t) => {
+    const world = await realWorld(t)
+    const a1 = await world.agent('a1')
+    const k1 = runningKernel('a1')
+    a1.setKernel(k1.id, 'running')
+    await a1.sendPresence()
+    a1.kill(k1.id)
+    await world.staleHeartbeat(k1)
+
+    const check = await world.terminator.checkStaleKernels([k1])
+
+    t.same(check.deadKernelIds, [k1.id])
+    t.equal(a1.checksServed, 1, 'check_running asked once')
+  })
+
+  await t.test('SC-CSK-003 real: STALE in Valkey, the agent shows it still running', async (t) => {
+    const world = await realWorld(t)
+    const a1 = await world.agent('a1')
+    const k1 = runningKernel('a1')
+    a1.setKernel(k1.id, 'running')
+    await world.staleHeartbeat(k1)
+
+    const check = await world.terminator.checkStaleKernels([k1])
+
+    t.same(check.deadKernelIds, [], 'actually alive')
+    t.same(check.skipped, [])
+    t.equal(a1.checksServed, 1)
+  })
+
+  await t.test('SC-CSK-004 real: one agent refuses, the other confirms dead', async (t) => {
+    const world = await realWorld(t)
+    await world.registerAt('a1', `http://127.0.0.1:${await freePort()}`) // nothing listens there
+    const a2 = await world.agent('a2')
+    const [k1, k2] = [runningKernel('a1'), runningKernel('a2')]
+    a2.kill(k2.id)
+    await world.staleHeartbeat(k1)
+    await world.staleHeartbeat(k2)
+
+    const check = await world.terminator.checkStaleKernels([k1, k2])
+
+    t.same(check.deadKernelIds, [k2.id], 'k1 skipped, k2 confirmed dead')
+    t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
+    const warnings = world.logger.at('warn')
+    t.equal(warnings.length, 1, 'warning logged for k1')
+    t.equal(warnings[0]?.fields['kernel_id'], k1.id)
+  })
+
+  await t.test('SC-CSK-005 real: a kernel without agent is skipped', async (t) => {
+    const world = await realWorld(t)
+    const a1 = await world.agent('a1')
+    const k1 = runningKernel(null)
+    await world.staleHeartbeat(k1)
+
+    const check = await world.terminator.checkStaleKernels([k1])
+
+    t.same(check.deadKernelIds, [])
+    t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.NO_AGENT }])
+    t.equal(a1.checksServed, 0, 'no agent asked')
+  })
+
+  await t.test('real faults: a hung agent, an impostor and a newcomer at a dead agent\'s address kill nothing', async (t) => {
+    const world = await realWorld(t)
+    const a1 = await world.agent('a1')
+    const newcomer = await world.agent('a9')
+    await world.registerAt('a3', newcomer.url) // a3 died; a9 now listens at its address
+    const [hung, impostor, orphan, dead] = [runningKernel('a1'), runningKernel('a1'), runningKernel('a3'), runningKernel('a1')]
+    a1.hang(hung.id)
+    a1.setKernel(impostor.id, 'impostor')
+    a1.kill(dead.id)
+    for (const kernel of [hung, impostor, orphan, dead]) await world.staleHeartbeat(kernel)
+
+    const check = await world.terminator.checkStaleKernels([hung, impostor, orphan, dead])
+
+    t.same(check.deadKernelIds, [dead.id])
+    t.same(check.skipped, [
+      { kernelId: hung.id, cause: SkipCause.AGENT_TIMEOUT },
+      { kernelId: impostor.id, cause: SkipCause.AGENT_MISMATCH },
+      { kernelId: orphan.id, cause: SkipCause.AGENT_MISMATCH },
+    ])
+    t.equal(newcomer.checksServed, 0, 'the newcomer refused to answer for another agent')
+  })
+
+  await t.test('the check is recorded in Valkey: last_check on kernels, last_check on agents', async (t) => {
+    const world = await realWorld(t)
+    const a1 = await world.agent('a1')
+    const k1 = runningKernel('a1')
+    a1.setKernel(k1.id, 'running')
+    await a1.sendPresence()
+    const [now] = await world.raw.time()
+    await world.terminator.checkStaleKernels([k1])
+    t.ok(Number(await world.raw.hget(`kernel:presence:${k1.id}`, 'last_check')) >= Number(now))
+    t.ok(Number(await world.raw.get('agent:last_check:a1')) >= Number(now))
+  })
+})
