@@ -1,29 +1,57 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import agentsRoutes from '../routes/agents.js'
+import kernelsRoutes from '../routes/kernels.js'
 import operationsRoutes from '../routes/operations.js'
+import sweepsRoutes from '../routes/sweeps.js'
 import type { Config } from './config.js'
+import { logContextFields } from './observability/log-context.js'
 import type { Persistence } from './persistence/persistence.js'
+import authPlugin from './plugins/auth.js'
+import errorHandlerPlugin from './plugins/error-handler.js'
 import persistencePlugin from './plugins/persistence.js'
+import swaggerPlugin from './plugins/swagger.js'
+import sweeperPlugin from './plugins/sweeper.js'
+import validationPlugin from './plugins/validation.js'
 
 export interface BuildAppOptions {
   /** `false` silences the logger (tests); otherwise pino at `config.logLevel`. */
   readonly logger?: boolean
+  /** Where log lines go (tests read them); standard output otherwise. */
+  readonly logStream?: NodeJS.WritableStream
   /** An already open persistence, which the caller keeps and closes; opened from `config` otherwise. */
   readonly persistence?: Persistence
+  /** How long closing waits for running sweeps before stopping them short of writing. */
+  readonly shutdownGraceMs?: number
 }
 
-/** Builds the service without listening, so tests can `inject` into the very same app. */
+/**
+ * Builds the service without listening, so tests can `inject` into the very same app: external
+ * plugins, then the application's own (stores, sweeper), then the routes.
+ */
 export async function buildApp (config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const fastify = Fastify({
-    logger: options.logger === false ? false : { level: config.logLevel },
-    // Ids in logs let an operator follow one request; the sweep id joins them later.
-    requestIdLogLabel: 'request_id',
+    logger: options.logger === false
+      ? false
+      : { level: config.logLevel, mixin: logContextFields, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  await fastify.register(validationPlugin)
+  await fastify.register(errorHandlerPlugin, { retryAfterSec: Math.max(1, Math.ceil(config.sweepLockLifetimeSec / 6)) })
+  await fastify.register(swaggerPlugin)
   await fastify.register(persistencePlugin, {
     settings: config,
     ...(options.persistence === undefined ? {} : { persistence: options.persistence }),
   })
+  await fastify.register(authPlugin, { apiToken: config.apiToken, agentToken: config.agentToken })
+  await fastify.register(sweeperPlugin, {
+    config,
+    ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
+  })
+
   await fastify.register(operationsRoutes)
+  await fastify.register(sweepsRoutes)
+  await fastify.register(kernelsRoutes)
+  await fastify.register(agentsRoutes)
   return fastify
 }

@@ -1,14 +1,28 @@
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 
+const seconds = (fallback: number, minimum = 0) => Type.Integer({ minimum, maximum: 86_400 * 365, default: fallback })
+
 /** Every knob the service reads, with its default, in one place (contract §6). */
 const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
+  VALKEY_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  AGENT_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  PRESENCE_STALENESS_SEC: seconds(120, 1),
+  PRESENCE_TTL_SEC: seconds(300, 1),
+  SWEEP_INTERVAL_SEC: seconds(60),
+  SWEEP_INITIAL_DELAY_SEC: seconds(30),
+  SWEEP_LOCK_LIFETIME_SEC: seconds(30, 1),
+  AGENT_RPC_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 5000 }),
   AGENT_RPC_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 32 }),
+  GUARD_MAX_RATIO: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+  GUARD_MIN_KERNELS: Type.Integer({ minimum: 1, default: 10 }),
+  SWEEP_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
 })
 
 type Env = Static<typeof EnvSchema>
@@ -16,11 +30,26 @@ type Env = Static<typeof EnvSchema>
 export interface Config {
   readonly host: string
   readonly port: number
-  readonly logLevel: Env['LOG_LEVEL']
   /** Null: embedded Postgres (PGlite) under `dataDir`. */
   readonly databaseUrl: string | null
   readonly dataDir: string
+  /** Null: presence and schedule marks kept in process memory. */
+  readonly valkeyUrl: string | null
+  /** Null: no authentication (a warning is logged at start). */
+  readonly apiToken: string | null
+  readonly agentToken: string | null
+  readonly presenceStalenessSec: number
+  readonly presenceTtlSec: number
+  /** 0 turns background sweeps off. */
+  readonly sweepIntervalSec: number
+  readonly sweepInitialDelaySec: number
+  readonly sweepLockLifetimeSec: number
+  readonly agentRpcTimeoutMs: number
   readonly agentRpcConcurrency: number
+  readonly guardMaxRatio: number
+  readonly guardMinKernels: number
+  readonly sweepRetentionHours: number
+  readonly logLevel: Env['LOG_LEVEL']
 }
 
 /** Reads the configuration; throws, naming the variable, when a value is out of range. */
@@ -29,9 +58,21 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   return {
     host: parsed.HOST,
     port: parsed.PORT,
-    logLevel: parsed.LOG_LEVEL,
     databaseUrl: parsed.DATABASE_URL ?? null,
     dataDir: parsed.DATA_DIR,
+    valkeyUrl: parsed.VALKEY_URL ?? null,
+    apiToken: parsed.API_TOKEN ?? null,
+    agentToken: parsed.AGENT_TOKEN ?? null,
+    presenceStalenessSec: parsed.PRESENCE_STALENESS_SEC,
+    presenceTtlSec: parsed.PRESENCE_TTL_SEC,
+    sweepIntervalSec: parsed.SWEEP_INTERVAL_SEC,
+    sweepInitialDelaySec: parsed.SWEEP_INITIAL_DELAY_SEC,
+    sweepLockLifetimeSec: parsed.SWEEP_LOCK_LIFETIME_SEC,
+    agentRpcTimeoutMs: parsed.AGENT_RPC_TIMEOUT_MS,
     agentRpcConcurrency: parsed.AGENT_RPC_CONCURRENCY,
+    guardMaxRatio: parsed.GUARD_MAX_RATIO,
+    guardMinKernels: parsed.GUARD_MIN_KERNELS,
+    sweepRetentionHours: parsed.SWEEP_RETENTION_HOURS,
+    logLevel: parsed.LOG_LEVEL,
   }
 }

@@ -123,6 +123,15 @@ export class KernelRepository {
     }))
   }
 
+  /** Scaling groups that have at least one kernel in one of `statuses`. */
+  async scalingGroupsWith (statuses: readonly KernelStatus[]): Promise<string[]> {
+    const rows = await this.db.query<{ scaling_group: string }>(
+      'SELECT DISTINCT scaling_group FROM kernels WHERE status = ANY($1::text[]) ORDER BY scaling_group',
+      [statuses],
+    )
+    return rows.map((row) => row.scaling_group)
+  }
+
   async get (kernelId: KernelId): Promise<KernelRecord | null> {
     const [row] = await this.db.query<KernelRow>(`SELECT ${RECORD_COLUMNS} FROM kernels WHERE id = $1`, [kernelId])
     return row === undefined ? null : recordOf(row)

@@ -104,6 +104,14 @@ export class SweepRepository {
     return rows.map(recordOf)
   }
 
+  /** When the group's newest real (not dry-run) sweep started, or null if there was none. */
+  async lastStartedAt (scalingGroup: string): Promise<Date | null> {
+    const [row] = await this.db.query<{ started_at: Date }>(
+      'SELECT started_at FROM sweeps WHERE scaling_group = $1 AND NOT dry_run ORDER BY started_at DESC LIMIT 1', [scalingGroup],
+    )
+    return row?.started_at ?? null
+  }
+
   /** Deletes records that finished before `cutoff`; returns how many. */
   async pruneFinishedBefore (cutoff: Date): Promise<number> {
     const rows = await this.db.query<{ id: string }>('DELETE FROM sweeps WHERE finished_at < $1 RETURNING id', [cutoff])

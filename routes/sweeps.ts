@@ -1,0 +1,63 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { notFound } from '../src/http/problem.js'
+import { requireBearerToken } from '../src/plugins/auth.js'
+import { problemResponses, ScalingGroupParams, Sweep, SweepIdParams, SweepRequest, Name } from '../src/http/schemas.js'
+import { sweepToWire } from '../src/http/wire.js'
+
+/** Trigger a sweep of a scaling group, and read sweeps back. */
+const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  requireBearerToken(fastify)
+
+  fastify.post('/v1/scaling-groups/:scaling_group/sweeps', {
+    schema: {
+      tags: ['sweeps'],
+      summary: 'Sweep a scaling group for stale kernels',
+      description: 'Checks every RUNNING kernel of the group: presence in Valkey first, then, for the suspects, ' +
+        'their own agent. Kernels their agent confirms dead move to TERMINATED, unless `dry_run` is set or the ' +
+        'mass-termination guard trips (bypassed with `force`). Answers the recorded sweep.',
+      params: ScalingGroupParams,
+      body: SweepRequest,
+      response: { 201: Sweep, ...problemResponses(400, 401, 409, 503) },
+    },
+    // Every field is optional, so a request with no body at all is a plain sweep.
+    preValidation: async (request) => { request.body ??= {} },
+  }, async (request, reply) => {
+    const { dry_run: dryRun = false, force = false } = request.body
+    const sweep = await fastify.sweeper.coordinator.processKernelSchedule(
+      fastify.sweeper.handler, request.params.scaling_group, { dryRun, force })
+    return reply.code(201).header('location', `/v1/sweeps/${sweep.sweepId}`).send(sweepToWire(sweep))
+  })
+
+  fastify.get('/v1/sweeps/:sweep_id', {
+    schema: {
+      tags: ['sweeps'],
+      summary: 'Read a sweep',
+      description: 'The sweep as it was answered when it ran (failed sweeps included, with their error).',
+      params: SweepIdParams,
+      response: { 200: Sweep, ...problemResponses(400, 401, 404, 503) },
+    },
+  }, async (request) => {
+    const sweep = await fastify.persistence.sweeps.get(request.params.sweep_id)
+    if (sweep === null) throw notFound(`sweep ${request.params.sweep_id}`)
+    return sweepToWire(sweep)
+  })
+
+  fastify.get('/v1/sweeps', {
+    schema: {
+      tags: ['sweeps'],
+      summary: 'List sweeps',
+      description: 'Newest first, optionally of one scaling group.',
+      querystring: Type.Object({
+        scaling_group: Type.Optional(Name),
+        limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ items: Type.Array(Sweep) }), ...problemResponses(400, 401, 503) },
+    },
+  }, async (request) => {
+    const { scaling_group: scalingGroup, limit } = request.query
+    const sweeps = await fastify.persistence.sweeps.list({ limit, ...(scalingGroup === undefined ? {} : { scalingGroup }) })
+    return { items: sweeps.map(sweepToWire) }
+  })
+}
+
+export default sweepsRoutes

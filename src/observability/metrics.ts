@@ -1,0 +1,85 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { SweepRecord } from '../domain/sweep.js'
+
+/** The service's Prometheus metrics, in a registry of its own (so several apps can live in one process). */
+export class Metrics {
+  readonly registry = new Registry()
+
+  readonly sweeps = new Counter({
+    name: 'kernel_sweeper_sweeps_total',
+    help: 'Sweeps run, by scaling group and outcome.',
+    labelNames: ['scaling_group', 'outcome'] as const,
+    registers: [this.registry],
+  })
+
+  readonly kernelsTerminated = new Counter({
+    name: 'kernel_sweeper_kernels_terminated_total',
+    help: 'Kernels moved to TERMINATED, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  })
+
+  readonly kernelsSkipped = new Counter({
+    name: 'kernel_sweeper_kernels_skipped_total',
+    help: 'Suspect kernels left alone because their agent gave no verdict, by cause.',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  })
+
+  readonly sweepDuration = new Histogram({
+    name: 'kernel_sweeper_sweep_duration_seconds',
+    help: 'Wall time of a sweep, lock to record.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  })
+
+  readonly agentRpcDuration = new Histogram({
+    name: 'kernel_sweeper_agent_rpc_duration_seconds',
+    help: 'Duration of agent running checks.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  })
+
+  readonly agentRpcErrors = new Counter({
+    name: 'kernel_sweeper_agent_rpc_errors_total',
+    help: 'Agent running checks that failed, by error.',
+    labelNames: ['error'] as const,
+    registers: [this.registry],
+  })
+
+  readonly lockBusy = new Counter({
+    name: 'kernel_sweeper_lock_busy_total',
+    help: 'Sweeps not started because another holds the scaling group\'s lock.',
+    labelNames: ['scaling_group'] as const,
+    registers: [this.registry],
+  })
+
+  readonly guardTrips = new Counter({
+    name: 'kernel_sweeper_guard_trips_total',
+    help: 'Sweeps stopped by the mass-termination guard.',
+    labelNames: ['scaling_group'] as const,
+    registers: [this.registry],
+  })
+
+  readonly scheduleMarkFailures = new Counter({
+    name: 'kernel_sweeper_schedule_mark_failures_total',
+    help: 'Failed attempts to set a schedule mark after terminations (retried in the background).',
+    registers: [this.registry],
+  })
+
+  constructor () {
+    collectDefaultMetrics({ register: this.registry })
+  }
+
+  sweepFinished (record: SweepRecord): void {
+    this.sweeps.inc({ scaling_group: record.scalingGroup, outcome: record.outcome })
+    this.sweepDuration.observe({ outcome: record.outcome }, (record.finishedAt.getTime() - record.startedAt.getTime()) / 1000)
+    if (record.outcome === 'guard_tripped') this.guardTrips.inc({ scaling_group: record.scalingGroup })
+    const terminated = new Set(record.terminated)
+    for (const failure of record.result.failures) {
+      if (terminated.has(failure.kernelId)) this.kernelsTerminated.inc({ reason: failure.reason ?? 'kernel_handler_failure' })
+    }
+    for (const skipped of record.result.skipped) this.kernelsSkipped.inc({ cause: skipped.cause })
+  }
+}

@@ -1,0 +1,27 @@
+import { Ajv, type Options } from 'ajv'
+import addFormats from 'ajv-formats'
+import fp from 'fastify-plugin'
+
+function compiler (options: Options): Ajv {
+  const ajv = new Ajv({
+    removeAdditional: false, // an unknown field is an error, never silently dropped
+    useDefaults: true,
+    allErrors: false,
+    keywords: ['example'],
+    ...options,
+  })
+  addFormats.default(ajv)
+  return ajv
+}
+
+/**
+ * Bodies are validated strictly (no coercion: `"true"` is not a boolean, and a mistyped
+ * `"dryrun"` is refused rather than ignored); query strings and path parameters, which are
+ * text by nature, are coerced.
+ */
+export default fp(async (fastify) => {
+  const strict = compiler({ coerceTypes: false })
+  const coercing = compiler({ coerceTypes: 'array' })
+  fastify.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema))
+}, { name: 'validation' })
