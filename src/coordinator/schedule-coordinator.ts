@@ -83,7 +83,7 @@ export class ScheduleCoordinator {
     handler: KernelLifecycleHandler,
     scalingGroup: string,
     options: SweepOptions,
-    due: () => Promise<boolean>,
+    due: () => Promise<boolean>
   ): Promise<SweepRecord | null> {
     if (this.shutdown.signal.aborted) throw new ShuttingDownError('the service is shutting down')
     let lock: LockHandle | null = null
@@ -110,7 +110,7 @@ export class ScheduleCoordinator {
     handler: KernelLifecycleHandler,
     scalingGroup: string,
     options: SweepOptions,
-    lock: LockHandle | null,
+    lock: LockHandle | null
   ): Promise<SweepRecord> {
     const { logger } = this.deps
     const base = {
@@ -156,7 +156,7 @@ export class ScheduleCoordinator {
     result: KernelExecutionResult,
     running: number,
     sweep: { sweepId: string, dryRun: boolean, forced: boolean },
-    lock: LockHandle | null,
+    lock: LockHandle | null
   ): Promise<{ outcome: SweepOutcome, terminated: readonly string[] }> {
     if (sweep.dryRun) return { outcome: SweepOutcome.DRY_RUN, terminated: [] }
     const decision = evaluateMassTerminationGuard(result.failures.length, running, this.deps.guard)
@@ -170,7 +170,7 @@ export class ScheduleCoordinator {
     if (this.shutdown.signal.aborted) throw new ShuttingDownError('the service is shutting down; nothing was written')
     const terminated = await this.deps.stateEngine.markKernelsTerminated(
       result.failures.map((failure) => ({ kernelId: failure.kernelId, reason: failure.reason, expectedStatus: failure.fromStatus })),
-      { sweepId: sweep.sweepId },
+      { sweepId: sweep.sweepId }
     )
     return { outcome: SweepOutcome.COMPLETED, terminated }
   }

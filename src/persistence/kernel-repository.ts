@@ -127,7 +127,7 @@ export class KernelRepository {
   async scalingGroupsWith (statuses: readonly KernelStatus[]): Promise<string[]> {
     const rows = await this.db.query<{ scaling_group: string }>(
       'SELECT DISTINCT scaling_group FROM kernels WHERE status = ANY($1::text[]) ORDER BY scaling_group',
-      [statuses],
+      [statuses]
     )
     return rows.map((row) => row.scaling_group)
   }

@@ -107,7 +107,7 @@ export class SweepRepository {
   /** When the group's newest real (not dry-run) sweep started, or null if there was none. */
   async lastStartedAt (scalingGroup: string): Promise<Date | null> {
     const [row] = await this.db.query<{ started_at: Date }>(
-      'SELECT started_at FROM sweeps WHERE scaling_group = $1 AND NOT dry_run ORDER BY started_at DESC LIMIT 1', [scalingGroup],
+      'SELECT started_at FROM sweeps WHERE scaling_group = $1 AND NOT dry_run ORDER BY started_at DESC LIMIT 1', [scalingGroup]
     )
     return row?.started_at ?? null
   }

@@ -11,7 +11,7 @@ export interface AgentProcess {
 
 export async function startAgentProcess (
   t: Test,
-  options: { agentId: string, service: string, scalingGroup: string, kernels: readonly string[], intervalSec?: number },
+  options: { agentId: string, service: string, scalingGroup: string, kernels: readonly string[], intervalSec?: number }
 ): Promise<AgentProcess> {
   const port = await freePort()
   const child = spawn(process.execPath, [

@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AgentClient, AgentClientPool, RunningAnswer } from '../../src/agents/agent-client-pool.js'
 import type { AgentId, KernelId, KernelInfo } from '../../src/domain/kernel-info.js'
+import type { LockID } from '../../src/domain/lock-id.js'
 import type { HealthCheckStatus, KernelPresenceStatus } from '../../src/domain/presence.js'
+import type { ScheduleType } from '../../src/domain/schedule-type.js'
+import { LockBusyError, type LockFactory, type LockHandle, type LockOptions } from '../../src/persistence/locks/lock-factory.js'
 import type { PresenceChecker } from '../../src/presence/presence-store.js'
 import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
 
@@ -74,5 +77,39 @@ export class FakeAgentClientPool implements AgentClientPool {
     } finally {
       this.inFlight--
     }
+  }
+}
+
+/** A lock factory double: records acquisitions and releases; can be made busy or made to expire. */
+export class FakeLockFactory implements LockFactory {
+  readonly acquired: Array<{ lockId: LockID, scope: string, lifetimeMs: number }> = []
+  released = 0
+  busy = false
+  valid = true
+
+  async acquire (lockId: LockID, scope: string, options: LockOptions): Promise<LockHandle> {
+    if (this.busy) throw new LockBusyError(lockId, scope)
+    this.acquired.push({ lockId, scope, lifetimeMs: options.lifetimeMs })
+    let released = false
+    return {
+      stillValid: () => this.valid && !released,
+      release: async () => {
+        if (!released) this.released++
+        released = true
+      },
+    }
+  }
+
+  async close (): Promise<void> {}
+}
+
+/** A schedule mark store double that can be made to fail. */
+export class FakeScheduleStore {
+  readonly marked: ScheduleType[] = []
+  failing = false
+
+  async markSchedulesNeeded (types: readonly ScheduleType[]): Promise<void> {
+    if (this.failing) throw new Error('presence store unreachable')
+    this.marked.push(...types)
   }
 }
