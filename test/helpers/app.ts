@@ -12,6 +12,7 @@ export interface TestApp {
   readonly logs: Array<Record<string, unknown>>
   readonly raw: import('ioredis').Redis
   readonly databaseUrl: string
+  readonly valkeyUrl: string
 }
 
 /**
@@ -22,16 +23,20 @@ export async function testApp (t: Test, redisDb: number, env: Record<string, str
   const schema = await testSchema(t)
   const { url: valkeyUrl, raw } = await testRedisDb(t, redisDb)
   const databaseUrl = `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
-  return openTestApp(t, { DATABASE_URL: databaseUrl, VALKEY_URL: valkeyUrl, ...env }, options, raw, databaseUrl)
+  return openTestApp(t, { DATABASE_URL: databaseUrl, VALKEY_URL: valkeyUrl, ...env }, options, { raw, databaseUrl, valkeyUrl })
 }
 
 /** Another instance of the service on the same stores as `first`. */
 export async function secondInstance (t: Test, first: TestApp, env: Record<string, string> = {}): Promise<TestApp> {
-  const valkeyUrl = `${first.raw.options.host === undefined ? 'redis://127.0.0.1:6379' : `redis://${first.raw.options.host}:${first.raw.options.port}`}/${first.raw.options.db ?? 0}`
-  return openTestApp(t, { DATABASE_URL: first.databaseUrl, VALKEY_URL: valkeyUrl, ...env }, {}, first.raw, first.databaseUrl)
+  return openTestApp(t, { DATABASE_URL: first.databaseUrl, VALKEY_URL: first.valkeyUrl, ...env }, {}, first)
 }
 
-async function openTestApp (t: Test, env: Record<string, string>, options: BuildAppOptions, raw: TestApp['raw'], databaseUrl: string): Promise<TestApp> {
+async function openTestApp (
+  t: Test,
+  env: Record<string, string>,
+  options: BuildAppOptions,
+  stores: Pick<TestApp, 'raw' | 'databaseUrl' | 'valkeyUrl'>,
+): Promise<TestApp> {
   const logs: Array<Record<string, unknown>> = []
   const logStream = new PassThrough()
   logStream.on('data', (chunk: Buffer) => {
@@ -41,5 +46,5 @@ async function openTestApp (t: Test, env: Record<string, string>, options: Build
   const app = await buildApp(config, { logStream, ...options })
   t.teardown(() => app.close())
   await app.ready()
-  return { app, logs, raw, databaseUrl }
+  return { app, logs, raw: stores.raw, databaseUrl: stores.databaseUrl, valkeyUrl: stores.valkeyUrl }
 }
