@@ -17,7 +17,6 @@ export default fp(async (fastify) => {
           'TERMINATED without ever terminating a live one: a kernel is declared dead only when its presence in ' +
           'Valkey is stale or missing and its own agent says it does not run.',
       },
-      servers: [{ url: 'http://127.0.0.1:8080' }],
       tags: [
         { name: 'sweeps', description: 'Trigger sweeps and read their records.' },
         { name: 'kernels', description: 'The kernels sweeps work on.' },

@@ -35,7 +35,7 @@ async function openTestApp (
   t: Test,
   env: Record<string, string>,
   options: BuildAppOptions,
-  stores: Pick<TestApp, 'raw' | 'databaseUrl' | 'valkeyUrl'>,
+  stores: Pick<TestApp, 'raw' | 'databaseUrl' | 'valkeyUrl'>
 ): Promise<TestApp> {
   const logs: Array<Record<string, unknown>> = []
   const logStream = new PassThrough()

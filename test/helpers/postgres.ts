@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { Test } from 'tap'
 import { runMigrations } from '../../src/persistence/migrate.js'
 import { PostgresDatabase } from '../../src/persistence/postgres-database.js'
+import { skipUnlessAvailable } from './services.js'
 
 /** The server the tests use; CI and the dev machines run one here. */
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -27,15 +28,9 @@ function whyUnreachable (): Promise<string | null> {
   return reachable
 }
 
-/**
- * For `t.test(name, { skip }, …)`: false when Postgres answers, else the reason to skip. Under CI
- * a missing service is a failure, not a skip.
- */
-export async function skipWithoutPostgres (): Promise<string | false> {
-  const why = await whyUnreachable()
-  if (why === null) return false
-  if (process.env['CI'] === 'true') throw new Error(why)
-  return why
+/** For `t.test(name, { skip }, …)`; see `skipUnlessAvailable`. */
+export function skipWithoutPostgres (): Promise<string | false> {
+  return skipUnlessAvailable(whyUnreachable())
 }
 
 export interface TestSchema {

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
+import { skipUnlessAvailable } from './services.js'
 
 /** The shared server CI and the dev machines run. */
 export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
@@ -27,12 +28,9 @@ function whyUnreachable (): Promise<string | null> {
   return reachable
 }
 
-/** For `t.test(name, { skip }, …)`; under CI a missing Redis is a failure, not a skip. */
-export async function skipWithoutRedis (): Promise<string | false> {
-  const why = await whyUnreachable()
-  if (why === null) return false
-  if (process.env['CI'] === 'true') throw new Error(why)
-  return why
+/** For `t.test(name, { skip }, …)`; see `skipUnlessAvailable`. */
+export function skipWithoutRedis (): Promise<string | false> {
+  return skipUnlessAvailable(whyUnreachable())
 }
 
 /**
