@@ -19,8 +19,11 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       body: SweepRequest,
       response: { 201: Sweep, ...problemResponses(400, 401, 409, 503) },
     },
-    // Every field is optional, so a request with no body at all is a plain sweep.
-    preValidation: async (request) => { request.body ??= {} },
+    // Every field is optional, so a request with no body at all is a plain sweep (a JSON null is
+    // not "no body": it fails validation like any other non-object).
+    preValidation: async (request) => {
+      if (request.body === undefined) request.body = {}
+    },
   }, async (request, reply) => {
     const { dry_run: dryRun = false, force = false } = request.body
     const sweep = await fastify.sweeper.coordinator.processKernelSchedule(

@@ -8,7 +8,9 @@ import type { Config } from './config.js'
 import { logContextFields } from './observability/log-context.js'
 import type { Persistence } from './persistence/persistence.js'
 import authPlugin from './plugins/auth.js'
-import errorHandlerPlugin from './plugins/error-handler.js'
+import errorHandlerPlugin, { toProblem } from './plugins/error-handler.js'
+import { HttpProblem, sendProblem } from './http/problem.js'
+import gracefulClosePlugin from './plugins/graceful-close.js'
 import persistencePlugin from './plugins/persistence.js'
 import swaggerPlugin from './plugins/swagger.js'
 import sweeperPlugin from './plugins/sweeper.js'
@@ -30,14 +32,20 @@ export interface BuildAppOptions {
  * plugins, then the application's own (stores, sweeper), then the routes.
  */
 export async function buildApp (config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const retryAfterSec = Math.max(1, Math.ceil(config.sweepLockLifetimeSec / 6))
   const fastify = Fastify({
+    // Errors raised before routing (a malformed URL, an over-long parameter) are problems too.
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, toProblem(error, retryAfterSec) ?? new HttpProblem(400, 'bad-request', 'Bad request', error.message))
+    },
     logger: options.logger === false
       ? false
       : { level: config.logLevel, mixin: logContextFields, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  await fastify.register(gracefulClosePlugin)
   await fastify.register(validationPlugin)
-  await fastify.register(errorHandlerPlugin, { retryAfterSec: Math.max(1, Math.ceil(config.sweepLockLifetimeSec / 6)) })
+  await fastify.register(errorHandlerPlugin, { retryAfterSec })
   await fastify.register(swaggerPlugin)
   await fastify.register(persistencePlugin, {
     settings: config,

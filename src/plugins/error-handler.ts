@@ -27,8 +27,8 @@ function unavailable (type: string, title: string, cause: Error, sweepId?: strin
   return new HttpProblem(503, type, title, cause.message, sweepId === undefined ? {} : { sweep_id: sweepId })
 }
 
-/** Every error a route can meet, as the problem details an operator can act on. */
-function toProblem (error: unknown, retryAfterSec: number): HttpProblem | null {
+/** Every error a route can meet, as the problem details an operator can act on; null for a fault of ours. */
+export function toProblem (error: unknown, retryAfterSec: number): HttpProblem | null {
   if (error instanceof HttpProblem) return error
   const sweepId = error instanceof SweepFailedError ? error.sweepId : undefined
   const cause = error instanceof SweepFailedError ? error.cause : error
@@ -50,6 +50,10 @@ function toProblem (error: unknown, retryAfterSec: number): HttpProblem | null {
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HttpProblem(413, 'body-too-large', 'Request body too large', fastifyError.message ?? 'body too large')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HttpProblem(414, 'uri-too-long', 'URI too long', 'a path parameter is longer than any valid value')
+    case 'FST_ERR_BAD_URL':
+      return new HttpProblem(400, 'bad-url', 'Bad URL', 'the URL could not be decoded')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'send application/json')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
