@@ -26,7 +26,12 @@ export class PGliteDatabase implements Database {
   /** Opens the database kept under `dataDir`; `memory://` keeps it in memory only. */
   static async open (dataDir: string): Promise<PGliteDatabase> {
     if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true })
-    return new PGliteDatabase(await PGlite.create(dataDir))
+    return new PGliteDatabase(await PGlite.create(dataDir, {
+      // PGlite's default 128 MB of shared buffers more than doubles the process's resident memory
+      // (measured: 739 MB against 299 MB right after start); an embedded sweeper's working set
+      // is a few tables of ids.
+      postgresqlconf: ['shared_buffers=16MB'],
+    }))
   }
 
   query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {

@@ -31,6 +31,8 @@ export interface AgentSimulatorOptions {
   /** Heartbeat period; 0 sends them only when `sendPresence()` is called. */
   readonly presenceIntervalMs?: number
   readonly onReportError?: (error: unknown) => void
+  /** Every running check is answered this much later (a busy agent, for benchmarks). */
+  readonly answerDelayMs?: number
 }
 
 function sendJson (response: ServerResponse, status: number, body: unknown): void {
@@ -139,6 +141,15 @@ export class AgentSimulator {
       return
     }
     this.checksServed++
+    const delayMs = this.options.answerDelayMs ?? 0
+    if (delayMs > 0) {
+      setTimeout(() => { this.answerFor(kernelId, response) }, delayMs)
+      return
+    }
+    this.answerFor(kernelId, response)
+  }
+
+  private answerFor (kernelId: string, response: ServerResponse): void {
     const behaviour = this.behaviourOf(kernelId)
     const answer = { agent_id: this.agentId, kernel_id: kernelId, running: behaviour !== undefined && behaviour !== 'dead' }
     switch (behaviour) {
