@@ -3,23 +3,13 @@
 // the heartbeats); Fastify's bare hello world from the same run as context.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
-import { REDIS_URL, report, scratch } from './support.js'
+import { freePort, REDIS_URL, report, scratch } from './support.js'
 
 const DURATION_SEC = Number(process.argv[2] ?? 10)
 const CONNECTIONS = 8
 const BATCH = 1_000
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  return port
-}
 
 async function start (args: string[], env: Record<string, string>, port: number, ready: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })

@@ -4,21 +4,12 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fmt, median, report } from './support.js'
+import { fmt, freePort, median, report } from './support.js'
 
 const runs = Number(process.argv[2] ?? 3)
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  return port
-}
 
 async function rssOf (pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')

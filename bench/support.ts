@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -67,4 +69,12 @@ export const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(
 /** One line a benchmark prints, collected by bench/run.ts. */
 export function report (name: string, fields: Record<string, string | number>): void {
   process.stdout.write(`${JSON.stringify({ bench: name, ...fields })}\n`)
+}
+
+export async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  return port
 }
