@@ -3,7 +3,8 @@ import type { AgentClientPool } from '../agents/agent-client-pool.js'
 import { HttpAgentClientPool } from '../agents/http-agent-client-pool.js'
 import { InstrumentedAgentClientPool } from '../agents/instrumented-agent-client-pool.js'
 import type { Config } from '../config.js'
-import { BackgroundSweeper } from '../coordinator/background-sweeper.js'
+import { backgroundSweep, pruneSweepRecords } from '../coordinator/background-sweeper.js'
+import { PeriodicTask } from '../coordinator/periodic-task.js'
 import { ScheduleCoordinator } from '../coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../coordinator/schedule-marker.js'
 import { SweepStaleKernelsKernelHandler } from '../handlers/sweep-stale-kernels.js'
@@ -20,10 +21,11 @@ declare module 'fastify' {
       readonly handler: SweepStaleKernelsKernelHandler
       readonly presence: PresenceStore
       readonly metrics: Metrics
-      readonly background: BackgroundSweeper | null
     }
   }
 }
+
+const PRUNE_INTERVAL_MS = 10 * 60_000
 
 export interface SweeperPluginOptions {
   readonly config: Config
@@ -61,23 +63,23 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
     logger,
     metrics,
   })
-  const background = config.sweepIntervalSec === 0
-    ? null
-    : new BackgroundSweeper({
-      coordinator,
-      handler,
-      kernels: persistence.kernels,
-      sweeps: persistence.sweeps,
-      intervalMs: config.sweepIntervalSec * 1000,
-      initialDelayMs: config.sweepInitialDelaySec * 1000,
-      retentionMs: config.sweepRetentionHours * 3_600_000,
-      logger,
-    })
+  const tasks: PeriodicTask[] = [
+    // Sweep records are pruned whether or not background sweeps run.
+    new PeriodicTask(pruneSweepRecords(persistence.sweeps, config.sweepRetentionHours * 3_600_000, logger), {
+      name: 'prune-sweep-records', intervalMs: PRUNE_INTERVAL_MS, initialDelayMs: 60_000, logger,
+    }),
+  ]
+  if (config.sweepIntervalSec > 0) {
+    const intervalMs = config.sweepIntervalSec * 1000
+    tasks.push(new PeriodicTask(backgroundSweep({ coordinator, handler, kernels: persistence.kernels, intervalMs, logger }), {
+      name: 'background-sweeps', intervalMs, initialDelayMs: config.sweepInitialDelaySec * 1000, logger,
+    }))
+  }
 
-  fastify.decorate('sweeper', { coordinator, handler, presence, metrics, background })
-  fastify.addHook('onReady', async () => { background?.start() })
+  fastify.decorate('sweeper', { coordinator, handler, presence, metrics })
+  fastify.addHook('onReady', async () => { for (const task of tasks) task.start() })
   fastify.addHook('onClose', async () => {
-    await background?.stop()
+    await Promise.all(tasks.map((task) => task.stop()))
     await coordinator.close(shutdownGraceMs)
     await httpAgents.close()
     await presence.close()

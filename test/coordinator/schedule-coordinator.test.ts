@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { LockExpiredError, ShuttingDownError, SweepFailedError } from '../../src/coordinator/errors.js'
+import { backgroundSweep, pruneSweepRecords } from '../../src/coordinator/background-sweeper.js'
 import { ScheduleCoordinator } from '../../src/coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../../src/coordinator/schedule-marker.js'
 import type { KernelInfo } from '../../src/domain/kernel-info.js'
@@ -207,5 +208,37 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     t.equal(await s.coordinator.sweepIfDue(s.handler, 'default', 60_000), null, 'just swept: not due')
     t.not(await s.coordinator.sweepIfDue(s.handler, 'default', 0), null, 'a zero period is always due')
     t.equal(s.locks.released, 3, 'the lock is released either way')
+  })
+
+  await t.test('a background pass sweeps every group with RUNNING kernels, skips busy ones, and stops when asked', async (t) => {
+    const s = await setup(t, dead())
+    await s.persistence.kernels.upsertMany([kernel({ scalingGroup: 'g1' }), kernel({ scalingGroup: 'g2' }), kernel({ scalingGroup: 'g3', status: KernelStatus.TERMINATED })])
+    const pass = backgroundSweep({ coordinator: s.coordinator, handler: s.handler, kernels: s.persistence.kernels, intervalMs: 60_000, logger: s.logger })
+    await pass(new AbortController().signal)
+    t.same(s.locks.acquired.map((lock) => lock.scope), ['g1', 'g2'])
+    await pass(new AbortController().signal)
+    t.equal(s.locks.acquired.length, 4, 'the lock is taken again')
+    t.equal((await s.persistence.sweeps.list({ limit: 10 })).length, 2, 'but nothing is swept twice in one period')
+    s.locks.busy = true
+    await pass(new AbortController().signal)
+    t.match(s.logger.at('debug').find((e) => e.message === 'group busy; skipped this tick'), { fields: { scaling_group: 'g1' } })
+    s.locks.busy = false
+    const stopped = new AbortController()
+    stopped.abort()
+    const before = s.locks.acquired.length
+    await pass(stopped.signal)
+    t.equal(s.locks.acquired.length, before, 'a stopped pass sweeps nothing')
+  })
+
+  await t.test('old sweep records are pruned', async (t) => {
+    const s = await setup(t, dead())
+    await s.persistence.kernels.upsert(kernel())
+    const old = await s.coordinator.processKernelSchedule(s.handler, 'default')
+    await s.persistence.db.query("UPDATE sweeps SET finished_at = now() - interval '2 hours'")
+    const fresh = await s.coordinator.processKernelSchedule(s.handler, 'default', { dryRun: true })
+    await pruneSweepRecords(s.persistence.sweeps, 3_600_000, s.logger)()
+    t.equal(await s.persistence.sweeps.get(old.sweepId), null)
+    t.not(await s.persistence.sweeps.get(fresh.sweepId), null)
+    t.match(s.logger.at('info').find((e) => e.message === 'old sweep records pruned'), { fields: { pruned: 1 } })
   })
 })
