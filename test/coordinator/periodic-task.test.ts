@@ -33,7 +33,8 @@ t.test('a periodic task runs after its delay, again after each run, survives fai
   t.match(logger.at('warn')[0], { message: 'periodic task failed', fields: { task: 'test' } }, 'a failed run is logged')
   t.ok(starts.length >= 3, 'and the next runs still come')
 
-  while (inFlight === 0) await sleep(1)
+  const busy = (): boolean => inFlight > 0
+  while (!busy()) await sleep(1)
   await task.stop()
   t.equal(inFlight, 0, 'stop waits for the run under way')
   t.ok(sawAbort, 'which saw its signal aborted')
