@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Agent, AgentIdParams, AgentRegistration, PresenceReport, problemResponses } from '../src/http/schemas.js'
+import { Agent, AgentIdParams, AgentRegistration, PresenceReport, problemResponses, LARGE_BODY_LIMIT } from '../src/http/schemas.js'
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
 import { agentToWire } from '../src/http/wire.js'
-
-const EIGHT_MIB = 8 * 1024 * 1024
 
 /** Agents: where to ask about their kernels, and the heartbeats they send. */
 const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -40,7 +38,7 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/v1/agents/:agent_id/presence', {
-    bodyLimit: EIGHT_MIB,
+    bodyLimit: LARGE_BODY_LIMIT,
     config: { agentTokenAllowed: true },
     schema: {
       tags: ['agents'],

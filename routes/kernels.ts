@@ -1,10 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { KernelStatusSchema, Kernel, KernelBulkUpsert, KernelIdParams, KernelPresence, KernelStatusChange, KernelUpsert, Name, problemResponses } from '../src/http/schemas.js'
+import { KernelStatusSchema, Kernel, KernelBulkUpsert, KernelIdParams, KernelPresence, KernelStatusChange, KernelUpsert, Name, problemResponses, LARGE_BODY_LIMIT } from '../src/http/schemas.js'
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
-import { historyToWire, kernelToWire, presenceToWire } from '../src/http/wire.js'
-
-const EIGHT_MIB = 8 * 1024 * 1024
+import { historyToWire, kernelFromWire, kernelToWire, presenceToWire } from '../src/http/wire.js'
 
 /** The kernels the scheduler knows: what a sweep reads, and where its transitions land. */
 const kernelsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -21,13 +19,11 @@ const kernelsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Kernel, ...problemResponses(400, 401, 503) },
     },
   }, async (request) => {
-    const { session_id: sessionId, scaling_group: scalingGroup, agent_id: agentId, status } = request.body
-    const kernel = await kernels.upsert({ id: request.params.kernel_id.toLowerCase(), sessionId: sessionId.toLowerCase(), scalingGroup, agentId, status })
-    return kernelToWire(kernel)
+    return kernelToWire(await kernels.upsert(kernelFromWire({ kernel_id: request.params.kernel_id, ...request.body })))
   })
 
   fastify.put('/v1/kernels', {
-    bodyLimit: EIGHT_MIB,
+    bodyLimit: LARGE_BODY_LIMIT,
     schema: {
       tags: ['kernels'],
       summary: 'Create or replace many kernels',
@@ -36,13 +32,7 @@ const kernelsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Type.Object({ upserted: Type.Integer() }), ...problemResponses(400, 401, 413, 503) },
     },
   }, async (request) => {
-    const records = await kernels.upsertMany(request.body.kernels.map((kernel) => ({
-      id: kernel.kernel_id.toLowerCase(),
-      sessionId: kernel.session_id.toLowerCase(),
-      scalingGroup: kernel.scaling_group,
-      agentId: kernel.agent_id,
-      status: kernel.status,
-    })))
+    const records = await kernels.upsertMany(request.body.kernels.map(kernelFromWire))
     return { upserted: records.length }
   })
 

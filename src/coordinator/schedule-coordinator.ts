@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { KernelExecutionResult } from '../domain/results.js'
+import { EMPTY_RESULT, type KernelExecutionResult } from '../domain/results.js'
 import { ScheduleType } from '../domain/schedule-type.js'
 import { SweepOutcome, type SweepRecord } from '../domain/sweep.js'
 import type { KernelLifecycleHandler } from '../handlers/kernel-lifecycle-handler.js'
@@ -30,8 +30,6 @@ export interface ScheduleCoordinatorDeps {
   readonly logger: Logger
   readonly metrics: Metrics
 }
-
-const EMPTY: KernelExecutionResult = { successes: [], failures: [], skipped: [] }
 
 /**
  * Runs a handler over a scaling group: lock → query → execute → guard → transition →
@@ -121,7 +119,7 @@ export class ScheduleCoordinator {
       forced: options.force === true,
       startedAt: new Date(),
     }
-    let result = EMPTY
+    let result = EMPTY_RESULT
     try {
       const kernels = await this.deps.kernels.searchKernelsForHandler(scalingGroup, handler.targetKernelStatuses)
       result = await handler.execute(scalingGroup, kernels)

@@ -36,11 +36,6 @@ export class ScheduleMarker {
     }
   }
 
-  /** Marks still waiting for a retry. */
-  pendingTypes (): ScheduleType[] {
-    return [...this.pending]
-  }
-
   close (): void {
     this.closed = true
     clearTimeout(this.timer)

@@ -26,11 +26,11 @@ export class InvalidKernelError extends Error {
   }
 }
 
-export function isUuid (value: unknown): value is string {
+function isUuid (value: unknown): value is string {
   return typeof value === 'string' && UUID_PATTERN.test(value)
 }
 
-export function isName (value: unknown): value is string {
+function isName (value: unknown): value is string {
   return typeof value === 'string' && NAME_PATTERN.test(value)
 }
 

@@ -5,6 +5,9 @@ import { SkipCause } from '../domain/results.js'
 import { SweepOutcome } from '../domain/sweep.js'
 import { HealthCheckStatus } from '../domain/presence.js'
 
+/** Body limit of the bulk routes (`PUT /v1/kernels`, heartbeats); the others keep Fastify's 1 MiB. */
+export const LARGE_BODY_LIMIT = 8 * 1024 * 1024
+
 /** The wire shapes of contract §3, as TypeBox schemas: validation, serialization and OpenAPI from one source. */
 
 const EXAMPLE_KERNEL_ID = '6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30'

@@ -1,11 +1,23 @@
 import type { AgentRecord } from '../domain/agent.js'
+import { kernelInfoFrom, type KernelInfo } from '../domain/kernel-info.js'
 import type { KernelRecord, KernelStatusChange } from '../domain/kernel-record.js'
 import type { KernelTransitionInfo } from '../domain/results.js'
 import type { SweepRecord } from '../domain/sweep.js'
 import type { PresenceReading } from '../presence/presence-store.js'
 import type { AgentWire, KernelWire, SweepWire } from './schemas.js'
 
-/** Domain records to the snake_case JSON of contract §3. */
+/** Domain records to the snake_case JSON of contract §3, and kernels back. */
+
+/** A validated request's kernel, through the domain's own check (which also lower-cases ids). */
+export function kernelFromWire (kernel: Pick<KernelWire, 'kernel_id' | 'session_id' | 'scaling_group' | 'agent_id' | 'status'>): KernelInfo {
+  return kernelInfoFrom({
+    id: kernel.kernel_id,
+    sessionId: kernel.session_id,
+    scalingGroup: kernel.scaling_group,
+    agentId: kernel.agent_id,
+    status: kernel.status,
+  })
+}
 
 const transition = (info: KernelTransitionInfo): SweepWire['result']['successes'][number] =>
   ({ kernel_id: info.kernelId, from_status: info.fromStatus, reason: info.reason })

@@ -1,6 +1,7 @@
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { LockExpiredError, ShuttingDownError, SweepFailedError } from '../coordinator/errors.js'
+import { InvalidKernelError } from '../domain/kernel-info.js'
 import { HttpProblem, sendProblem } from '../http/problem.js'
 import { DatabaseUnavailableError } from '../persistence/database.js'
 import { BulkUpsertError, InvalidCursorError } from '../persistence/kernel-repository.js'
@@ -39,7 +40,7 @@ export function toProblem (error: unknown, retryAfterSec: number): HttpProblem |
   if (cause instanceof PresenceUnavailableError) return unavailable('presence-unavailable', 'Presence store unavailable', cause, sweepId)
   if (cause instanceof DatabaseUnavailableError) return unavailable('database-unavailable', 'Database unavailable', cause, sweepId)
   if (cause instanceof ShuttingDownError) return unavailable('shutting-down', 'Service shutting down', cause, sweepId)
-  if (cause instanceof BulkUpsertError || cause instanceof InvalidCursorError) {
+  if (cause instanceof BulkUpsertError || cause instanceof InvalidCursorError || cause instanceof InvalidKernelError) {
     return new HttpProblem(400, 'validation-error', 'Invalid request', cause.message)
   }
   const fastifyError = error as Partial<FastifyError>
