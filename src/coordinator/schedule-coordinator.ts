@@ -68,7 +68,7 @@ export class ScheduleCoordinator {
     clearTimeout(timer)
     this.shutdown.abort()
     await settled
-    this.deps.scheduleMarker.close()
+    await this.deps.scheduleMarker.close()
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

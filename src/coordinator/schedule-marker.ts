@@ -36,9 +36,16 @@ export class ScheduleMarker {
     }
   }
 
-  close (): void {
+  /** Stops retrying, after one last attempt for marks still pending (logged if it fails too). */
+  async close (): Promise<void> {
     this.closed = true
     clearTimeout(this.timer)
+    const types = [...this.pending]
+    if (types.length === 0) return
+    await this.options.store.markSchedulesNeeded(types).then(
+      () => { this.pending.clear() },
+      (error: unknown) => { this.options.logger.error({ err: error, schedule_types: types }, 'schedule mark still not set at shutdown') }
+    )
   }
 
   private failed (types: readonly ScheduleType[], error: unknown): void {

@@ -168,6 +168,17 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     t.same(s.marks.marked, [ScheduleType.DETECT_KERNEL_TERMINATION], 'set by the retry')
   })
 
+  await t.test('a mark still pending at shutdown gets one last attempt', async (t) => {
+    const k1 = kernel()
+    const s = await setup(t, dead(k1))
+    await s.persistence.kernels.upsert(k1)
+    s.marks.failing = true
+    await s.coordinator.processKernelSchedule(s.handler, 'default')
+    s.marks.failing = false
+    await s.coordinator.close(0)
+    t.same(s.marks.marked, [ScheduleType.DETECT_KERNEL_TERMINATION])
+  })
+
   await t.test('shutdown: a sweep still running after the grace is stopped before it writes', async (t) => {
     const k1 = kernel()
     let release: () => void = () => {}
