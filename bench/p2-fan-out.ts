@@ -18,7 +18,7 @@ const runs = Number(process.argv[2] ?? 3)
 const simulators = await Promise.all(Array.from({ length: AGENTS }, (_, i) => AgentSimulator.start({ agentId: `a${i}`, answerDelayMs: DELAY_MS })))
 const addresses = new Map(simulators.map((simulator) => [simulator.agentId, simulator.url]))
 const kernels: KernelInfo[] = Array.from({ length: KERNELS }, (_, i) => {
-  const kernel = { id: randomUUID(), sessionId: randomUUID(), agentId: `a${i % AGENTS}`, scalingGroup: 'bench', status: KernelStatus.RUNNING }
+  const kernel = { id: randomUUID(), sessionId: randomUUID(), agentId: `a${i % AGENTS}`, scalingGroup: 'bench', status: KernelStatus.RUNNING, version: 1 }
   simulators[i % AGENTS]!.setKernel(kernel.id, i % 10 === 0 ? 'dead' : 'running')
   return kernel
 })

@@ -15,11 +15,11 @@ const s = await scratch()
 const db = new PostgresDatabase({ connectionString: s.databaseUrl })
 try {
   await runMigrations(db)
-  const p = persistenceOver(db, new InProcessLockFactory())
+  const p = persistenceOver(db, new InProcessLockFactory(db))
   const ids = Array.from({ length: KERNELS }, () => randomUUID())
   await p.kernels.upsertMany(ids.map((id) => ({ id, sessionId: randomUUID(), agentId: 'a1', scalingGroup: 'bench', status: KernelStatus.RUNNING })))
   const reset = async (): Promise<void> => {
-    await db.query("UPDATE kernels SET status = 'RUNNING', status_info = NULL, terminated_at = NULL")
+    await db.query("UPDATE kernels SET status = 'RUNNING', status_info = NULL, terminated_at = NULL, version = 1")
     await db.query('DELETE FROM kernel_status_history')
     await db.query('VACUUM ANALYZE kernels, kernel_status_history')
   }
@@ -28,7 +28,7 @@ try {
       "SELECT (SELECT count(*)::int FROM kernels WHERE status = 'TERMINATED') AS terminated, (SELECT count(*)::int FROM kernel_status_history) AS history")
     if (row?.terminated !== KERNELS || row.history !== KERNELS) throw new Error(`terminated ${row?.terminated}, history ${row?.history}`)
   }
-  const requests = ids.map((kernelId) => ({ kernelId, reason: 'STALE_KERNEL', expectedStatus: KernelStatus.RUNNING }))
+  const requests = ids.map((kernelId) => ({ kernelId, reason: 'STALE_KERNEL', fromStatus: KernelStatus.RUNNING, expectedVersion: 1 }))
 
   const floor: number[] = []
   const engine: number[] = []
@@ -36,8 +36,8 @@ try {
     await reset()
     floor.push((await timed(() => db.query(`
       WITH updated AS (
-        UPDATE kernels SET status = 'TERMINATED', status_info = 'STALE_KERNEL', status_changed_at = now(), terminated_at = now()
-        WHERE id = ANY($1::uuid[]) AND status = 'RUNNING' RETURNING id
+        UPDATE kernels SET status = 'TERMINATED', status_info = 'STALE_KERNEL', status_changed_at = now(), terminated_at = now(), version = version + 1
+        WHERE id = ANY($1::uuid[]) AND status = 'RUNNING' AND version = 1 RETURNING id
       )
       INSERT INTO kernel_status_history (kernel_id, from_status, to_status, reason, sweep_id)
       SELECT id, 'RUNNING', 'TERMINATED', 'STALE_KERNEL', $2::uuid FROM updated`, [ids, randomUUID()]))).ms)
@@ -49,7 +49,7 @@ try {
   await reset()
   const perKernel = await timed(async () => {
     const sweepId = randomUUID()
-    for (const request of requests) await p.stateEngine.markKernelTerminated(request.kernelId, request.reason, { sweepId, expectedStatus: request.expectedStatus })
+    for (const request of requests) await p.stateEngine.markKernelTerminated(request, { sweepId })
   })
   await verify()
   report('P3 termination', {

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { KernelStatusSchema, Kernel, KernelBulkUpsert, KernelIdParams, KernelPresence, KernelStatusChange, KernelUpsert, Name, problemResponses, LARGE_BODY_LIMIT } from '../src/http/schemas.js'
+import { KernelStatusSchema, Kernel, KernelBulkUpsert, KernelIdParams, KernelPresence, KernelStatusChange, KernelUpsert, Name, problemResponses, LARGE_BODY_LIMIT, IfMatchHeaders, ETagHeader } from '../src/http/schemas.js'
+import { versionETag, versionsFromIfMatch } from '../src/http/preconditions.js'
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
 import { historyToWire, kernelFromWire, kernelToWire, presenceToWire } from '../src/http/wire.js'
@@ -9,17 +10,27 @@ const kernelsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   requireBearerToken(fastify)
   const { kernels, history } = fastify.persistence
 
+  // The kernel's version is its ETag, so a client can replace it only as it last read it.
+  const kernelWithETag = { ...Kernel, headers: ETagHeader }
+
   fastify.put('/v1/kernels/:kernel_id', {
     schema: {
       tags: ['kernels'],
       summary: 'Create or replace a kernel',
-      description: 'A status change of an existing kernel is written to its history; creating one writes none.',
+      description: 'A status change of an existing kernel is written to its history; creating one writes none. ' +
+        'Any change raises the version; with `If-Match` the kernel is replaced only at the given version.',
       params: KernelIdParams,
+      headers: IfMatchHeaders,
       body: KernelUpsert,
-      response: { 200: Kernel, ...problemResponses(400, 401, 503) },
+      response: { 200: kernelWithETag, ...problemResponses(400, 401, 412, 503) },
     },
-  }, async (request) => {
-    return kernelToWire(await kernels.upsert(kernelFromWire({ kernel_id: request.params.kernel_id, ...request.body })))
+  }, async (request, reply) => {
+    const expectedVersions = versionsFromIfMatch(request.headers['if-match'])
+    const kernel = await kernels.upsert({
+      ...kernelFromWire({ kernel_id: request.params.kernel_id, ...request.body }),
+      ...(expectedVersions === undefined ? {} : { expectedVersions }),
+    })
+    return reply.header('etag', versionETag(kernel.version)).send(kernelToWire(kernel))
   })
 
   fastify.put('/v1/kernels', {
@@ -27,27 +38,31 @@ const kernelsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['kernels'],
       summary: 'Create or replace many kernels',
-      description: '1 to 10,000 kernels in one transaction: all are written, or none.',
+      description: '1 to 10,000 kernels in one transaction: all are written, or none. An entry with ' +
+        '`expected_version` is only replaced at that version; if any is missing or at another, nothing is written (412).',
       body: KernelBulkUpsert,
-      response: { 200: Type.Object({ upserted: Type.Integer() }), ...problemResponses(400, 401, 413, 503) },
+      response: { 200: Type.Object({ upserted: Type.Integer() }), ...problemResponses(400, 401, 412, 413, 503) },
     },
   }, async (request) => {
-    const records = await kernels.upsertMany(request.body.kernels.map(kernelFromWire))
-    return { upserted: records.length }
+    const upserted = await kernels.upsertMany(request.body.kernels.map((entry) => ({
+      ...kernelFromWire(entry),
+      ...(entry.expected_version === undefined ? {} : { expectedVersions: [entry.expected_version] }),
+    })))
+    return { upserted }
   })
 
   fastify.get('/v1/kernels/:kernel_id', {
     schema: {
       tags: ['kernels'],
       summary: 'Read a kernel',
-      description: 'The kernel with its status and the bookkeeping of its last change.',
+      description: 'The kernel with its status, the bookkeeping of its last change and its version (also the ETag).',
       params: KernelIdParams,
-      response: { 200: Kernel, ...problemResponses(400, 401, 404, 503) },
+      response: { 200: kernelWithETag, ...problemResponses(400, 401, 404, 503) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const kernel = await kernels.get(request.params.kernel_id.toLowerCase())
     if (kernel === null) throw notFound(`kernel ${request.params.kernel_id}`)
-    return kernelToWire(kernel)
+    return reply.header('etag', versionETag(kernel.version)).send(kernelToWire(kernel))
   })
 
   fastify.get('/v1/kernels', {

@@ -1,12 +1,15 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
+import { useStrictJsonBodies } from '../src/plugins/strict-json-body.js'
 import { problemResponses, ScalingGroupParams, Sweep, SweepIdParams, SweepRequest, Name } from '../src/http/schemas.js'
 import { sweepToWire } from '../src/http/wire.js'
 
 /** Trigger a sweep of a scaling group, and read sweeps back. */
 const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   requireBearerToken(fastify)
+  // An order with a repeated key (`"dry_run": true, "dry_run": false`) is ambiguous: 400, no sweep.
+  useStrictJsonBodies(fastify)
 
   fastify.post('/v1/scaling-groups/:scaling_group/sweeps', {
     schema: {

@@ -17,6 +17,7 @@ const EnvSchema = Type.Object({
   SWEEP_INTERVAL_SEC: seconds(60),
   SWEEP_INITIAL_DELAY_SEC: seconds(30),
   SWEEP_LOCK_LIFETIME_SEC: seconds(30, 1),
+  SWEEP_CONFIRMATIONS: Type.Integer({ minimum: 1, maximum: 10, default: 1 }),
   AGENT_RPC_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 5000 }),
   AGENT_RPC_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 32 }),
   GUARD_MAX_RATIO: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
@@ -44,6 +45,8 @@ export interface Config {
   readonly sweepIntervalSec: number
   readonly sweepInitialDelaySec: number
   readonly sweepLockLifetimeSec: number
+  /** Sweeps in a row whose agent answer says "dead" before a kernel is terminated (rule 11). */
+  readonly sweepConfirmations: number
   readonly agentRpcTimeoutMs: number
   readonly agentRpcConcurrency: number
   readonly guardMaxRatio: number
@@ -68,6 +71,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     sweepIntervalSec: parsed.SWEEP_INTERVAL_SEC,
     sweepInitialDelaySec: parsed.SWEEP_INITIAL_DELAY_SEC,
     sweepLockLifetimeSec: parsed.SWEEP_LOCK_LIFETIME_SEC,
+    sweepConfirmations: parsed.SWEEP_CONFIRMATIONS,
     agentRpcTimeoutMs: parsed.AGENT_RPC_TIMEOUT_MS,
     agentRpcConcurrency: parsed.AGENT_RPC_CONCURRENCY,
     guardMaxRatio: parsed.GUARD_MAX_RATIO,

@@ -1,6 +1,12 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './config.js'
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './plugins/sweeper.js'
+
+// What closing needs beyond the sweeps' grace: aborting their agent calls, recording them failed,
+// answering their requests 503 and closing the stores take milliseconds with healthy stores; the
+// rest is room for a slow database or Valkey before the process is killed with exit code 1.
+const CLOSE_MARGIN_MS = 4_000
 
 let config: Config
 try {
@@ -12,9 +18,9 @@ try {
 }
 const app = await buildApp(config)
 
-// On SIGINT/SIGTERM: stop accepting, finish what runs, then exit; a second signal or the delay
-// running out exits at once.
-closeWithGrace({ delay: 10_000, logger: app.log }, async ({ signal, err }) => {
+// On SIGINT/SIGTERM: stop accepting, let running sweeps finish within their grace (or stop them
+// before they write), answer, then exit 0; a second signal or the delay running out exits 1 at once.
+closeWithGrace({ delay: DEFAULT_SHUTDOWN_GRACE_MS + CLOSE_MARGIN_MS, logger: app.log }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
   else app.log.info({ signal }, 'shutting down')
   await app.close()

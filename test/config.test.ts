@@ -15,6 +15,7 @@ t.test('defaults follow the contract', async (t) => {
     sweepIntervalSec: 60,
     sweepInitialDelaySec: 30,
     sweepLockLifetimeSec: 30,
+    sweepConfirmations: 1,
     agentRpcTimeoutMs: 5000,
     agentRpcConcurrency: 32,
     guardMaxRatio: 0.5,
@@ -38,6 +39,7 @@ t.test('values come from the environment, coerced', async (t) => {
     SWEEP_INTERVAL_SEC: '0',
     SWEEP_INITIAL_DELAY_SEC: '5',
     SWEEP_LOCK_LIFETIME_SEC: '10',
+    SWEEP_CONFIRMATIONS: '3',
     AGENT_RPC_TIMEOUT_MS: '250',
     AGENT_RPC_CONCURRENCY: '4',
     GUARD_MAX_RATIO: '0.25',
@@ -57,6 +59,7 @@ t.test('values come from the environment, coerced', async (t) => {
     sweepIntervalSec: 0,
     sweepInitialDelaySec: 5,
     sweepLockLifetimeSec: 10,
+    sweepConfirmations: 3,
     agentRpcTimeoutMs: 250,
     agentRpcConcurrency: 4,
     guardMaxRatio: 0.25,
@@ -70,7 +73,7 @@ t.test('a bad value fails, naming the variable', async (t) => {
   const bad: Array<[string, string]> = [
     ['PORT', '70000'], ['PORT', 'eighty'], ['AGENT_RPC_CONCURRENCY', '0'], ['AGENT_RPC_CONCURRENCY', '2.5'],
     ['LOG_LEVEL', 'loud'], ['DATABASE_URL', ''], ['VALKEY_URL', 'http://127.0.0.1:6379'], ['GUARD_MAX_RATIO', '1.5'],
-    ['GUARD_MIN_KERNELS', '0'], ['SWEEP_LOCK_LIFETIME_SEC', '0'], ['PRESENCE_STALENESS_SEC', '-1'], ['API_TOKEN', ''],
+    ['GUARD_MIN_KERNELS', '0'], ['SWEEP_LOCK_LIFETIME_SEC', '0'], ['SWEEP_CONFIRMATIONS', '0'], ['SWEEP_CONFIRMATIONS', '11'], ['PRESENCE_STALENESS_SEC', '-1'], ['API_TOKEN', ''],
   ]
   for (const [name, value] of bad) t.throws(() => loadConfig({ [name]: value }), new RegExp(name), `${name}=${value}`)
 })

@@ -57,7 +57,7 @@ t.test('the built server migrates its embedded database, answers /healthz, and s
 t.test('npm run migrate brings a new embedded database up to date, once', async (t) => {
   const dataDir = await scratchDir(t)
   const env = { ...embeddedEnv, DATA_DIR: join(dataDir, 'db') }
-  t.match((await run('npm', ['run', '--silent', 'migrate'], { env })).stdout, /applied migrations 1, 2, 3, 4 to embedded database/)
+  t.match((await run('npm', ['run', '--silent', 'migrate'], { env })).stdout, /applied migrations 1, 2, 3, 4, 5 to embedded database/)
   t.match((await run(process.execPath, ['dist/src/persistence/migrate-command.js'], { env })).stdout, /is up to date/)
 })
 

@@ -11,7 +11,11 @@ export interface RunningAnswer {
 }
 
 export interface AgentClient {
-  checkRunning (kernelId: KernelId): Promise<RunningAnswer>
+  /**
+   * Asks the agent. When `signal` aborts (the service shutting down), the call is abandoned and
+   * rejects with `signal.reason`: that is the caller's decision, not an answer from the agent.
+   */
+  checkRunning (kernelId: KernelId, signal?: AbortSignal): Promise<RunningAnswer>
 }
 
 /** Port to the agents: a client per agent, kept by the pool (keep-alive), so nothing to release. */

@@ -1,5 +1,6 @@
 import { Pool } from 'undici'
 import type { AgentId, KernelId } from '../domain/kernel-info.js'
+import { parseStrictJson, RepeatedKeyError } from '../json/strict-json.js'
 import type { AgentClient, AgentClientPool, RunningAnswer } from './agent-client-pool.js'
 import {
   AgentHttpStatusError, AgentMalformedResponseError, AgentMismatchError, AgentTimeoutError,
@@ -28,8 +29,12 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 function parseAnswer (text: string, agentId: AgentId, kernelId: KernelId): RunningAnswer {
   let body: unknown
   try {
-    body = JSON.parse(text)
-  } catch {
+    // Strict: `"running": true, "running": false` is an ambiguous answer, and one never kills.
+    body = parseStrictJson(text)
+  } catch (error) {
+    if (error instanceof RepeatedKeyError) {
+      throw new AgentMalformedResponseError(`agent ${agentId} answered ambiguously: ${error.message}`, { cause: error })
+    }
     throw new AgentMalformedResponseError(`agent ${agentId} answered something that is not JSON`)
   }
   const { agent_id: answeredAgent, kernel_id: answeredKernel, running } = (body ?? {}) as Record<string, unknown>
@@ -75,7 +80,7 @@ export class HttpAgentClientPool implements AgentClientPool {
 
   async acquire (agentId: AgentId): Promise<AgentClient> {
     const origin = await this.originOf(agentId)
-    return { checkRunning: (kernelId) => this.checkRunning(origin, agentId, kernelId) }
+    return { checkRunning: (kernelId, signal) => this.checkRunning(origin, agentId, kernelId, signal) }
   }
 
   async close (): Promise<void> {
@@ -103,8 +108,15 @@ export class HttpAgentClientPool implements AgentClientPool {
     return pool
   }
 
-  private async checkRunning (origin: string, agentId: AgentId, kernelId: KernelId): Promise<RunningAnswer> {
-    const deadline = AbortSignal.timeout(this.timeoutMs)
+  private async checkRunning (origin: string, agentId: AgentId, kernelId: KernelId, signal?: AbortSignal): Promise<RunningAnswer> {
+    signal?.throwIfAborted()
+    // The caller's signal and the per-call timeout, combined by hand: on Node 20, AbortSignal.any
+    // keeps every signal it derives from a long-lived one (the shutdown signal) for good
+    // (nodejs/node#55351), a leak of one per agent call.
+    const call = new AbortController()
+    const abandon = (): void => { call.abort() }
+    const timer = setTimeout(abandon, this.timeoutMs)
+    signal?.addEventListener('abort', abandon, { once: true })
     let statusCode: number
     let text: string
     try {
@@ -114,17 +126,22 @@ export class HttpAgentClientPool implements AgentClientPool {
         headers: { accept: 'application/json' },
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-        signal: deadline,
+        signal: call.signal,
       })
       statusCode = response.statusCode
       text = await readBounded(response.body)
     } catch (error) {
       if (error instanceof AgentMalformedResponseError) throw error
+      // Abandoned by the caller: its reason, not a timeout or an unreachable agent.
+      if (signal?.aborted === true) throw signal.reason
       const code = (error as { code?: unknown }).code
-      if (deadline.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+      if (call.signal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
         throw new AgentTimeoutError(`agent ${agentId} did not answer within ${this.timeoutMs} ms`, { cause: error })
       }
       throw new AgentUnreachableError(`agent ${agentId} at ${origin}: ${(error as Error).message}`, { cause: error })
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', abandon)
     }
     if (statusCode === 404) throw new AgentMismatchError(`agent at ${origin} does not host agent ${agentId} (404)`)
     if (statusCode !== 200) throw new AgentHttpStatusError(statusCode)

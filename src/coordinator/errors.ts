@@ -1,8 +1,3 @@
-/** The sweep outlived its lock's lifetime; it wrote no transition. */
-export class LockExpiredError extends Error {
-  override readonly name = 'LockExpiredError'
-}
-
 /** The service is shutting down; the sweep stopped before writing anything. */
 export class ShuttingDownError extends Error {
   override readonly name = 'ShuttingDownError'

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { applyConfirmations, type ConfirmedResult } from '../domain/confirmations.js'
+import type { KernelInfo } from '../domain/kernel-info.js'
 import { EMPTY_RESULT, type KernelExecutionResult } from '../domain/results.js'
 import { ScheduleType } from '../domain/schedule-type.js'
 import { SweepOutcome, type SweepRecord } from '../domain/sweep.js'
@@ -6,11 +8,13 @@ import type { KernelLifecycleHandler } from '../handlers/kernel-lifecycle-handle
 import type { Logger } from '../logger.js'
 import { logContext } from '../observability/log-context.js'
 import type { Metrics } from '../observability/metrics.js'
+import type { ConfirmationRepository } from '../persistence/confirmation-repository.js'
+import type { Database, Queryable } from '../persistence/database.js'
 import type { KernelRepository } from '../persistence/kernel-repository.js'
 import type { KernelStateEngine } from '../persistence/kernel-state-engine.js'
 import { LockBusyError, type LockFactory, type LockHandle } from '../persistence/locks/lock-factory.js'
 import type { SweepRepository } from '../persistence/sweep-repository.js'
-import { LockExpiredError, ShuttingDownError, SweepFailedError } from './errors.js'
+import { ShuttingDownError, SweepFailedError } from './errors.js'
 import { evaluateMassTerminationGuard, type GuardSettings } from './mass-termination-guard.js'
 import type { ScheduleMarker } from './schedule-marker.js'
 
@@ -21,19 +25,25 @@ export interface SweepOptions {
 
 export interface ScheduleCoordinatorDeps {
   readonly kernels: Pick<KernelRepository, 'searchKernelsForHandler'>
-  readonly stateEngine: Pick<KernelStateEngine, 'markKernelsTerminated'>
-  readonly sweeps: Pick<SweepRepository, 'record' | 'lastStartedAt'>
+  readonly stateEngine: Pick<KernelStateEngine, 'within'>
+  readonly sweeps: Pick<SweepRepository, 'record' | 'lastStartedAt' | 'within'>
+  readonly confirmations: Pick<ConfirmationRepository, 'countsFor' | 'within'>
+  /** Where handlers that take no lock write their transaction. */
+  readonly db: Pick<Database, 'transaction'>
   readonly locks: LockFactory
   readonly scheduleMarker: ScheduleMarker
   readonly guard: GuardSettings
+  /** How many sweeps in a row must find a kernel dead before it is terminated (`SWEEP_CONFIRMATIONS`). */
+  readonly requiredConfirmations: number
   readonly lockLifetimeMs: number
   readonly logger: Logger
   readonly metrics: Metrics
 }
 
 /**
- * Runs a handler over a scaling group: lock → query → execute → guard → transition →
- * post-process → record → release. It owns every write; the handler only classifies.
+ * Runs a handler over a scaling group: lock → query → execute → confirm → guard → one fenced
+ * transaction (confirmation counts, transitions, record) → mark → post-process → release. It owns
+ * every write; the handler only classifies.
  */
 export class ScheduleCoordinator {
   private readonly running = new Set<Promise<unknown>>()
@@ -66,7 +76,8 @@ export class ScheduleCoordinator {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([settled, new Promise((resolve) => { timer = setTimeout(resolve, graceMs) })])
     clearTimeout(timer)
-    this.shutdown.abort()
+    // Aborts the agent calls in flight too: a sweep stopped here fails before it writes.
+    this.shutdown.abort(new ShuttingDownError('the service is shutting down; the sweep stopped before writing anything'))
     await settled
     await this.deps.scheduleMarker.close()
   }
@@ -120,56 +131,85 @@ export class ScheduleCoordinator {
       startedAt: new Date(),
     }
     let result = EMPTY_RESULT
+    let kernelCount = 0
+    let record: SweepRecord
     try {
       const kernels = await this.deps.kernels.searchKernelsForHandler(scalingGroup, handler.targetKernelStatuses)
-      result = await handler.execute(scalingGroup, kernels)
-      const { outcome, terminated } = await this.apply(result, kernels.length, base, lock)
-      const record: SweepRecord = { ...base, outcome, finishedAt: new Date(), result, terminated, error: null }
-      if (terminated.length > 0) {
-        await this.deps.scheduleMarker.mark([ScheduleType.DETECT_KERNEL_TERMINATION])
-      }
-      if (outcome === SweepOutcome.COMPLETED) {
-        const applied = new Set(terminated)
-        await handler.postProcess({ ...result, failures: result.failures.filter((failure) => applied.has(failure.kernelId)) })
-      }
-      await this.deps.sweeps.record(record)
-      this.deps.metrics.sweepFinished(record)
-      logger.info({ outcome, kernels: kernels.length, terminated: terminated.length, skipped: result.skipped.length }, 'sweep finished')
-      return record
+      kernelCount = kernels.length
+      result = await handler.execute(scalingGroup, kernels, this.shutdown.signal)
+      const confirmed = await this.confirm(kernels, result)
+      result = confirmed.result
+      record = base.dryRun
+        ? await this.recordDryRun({ ...base, result })
+        : await this.apply({ ...base, result }, confirmed.counts, kernels, lock)
     } catch (error) {
-      const record: SweepRecord = {
+      const failed: SweepRecord = {
         ...base, outcome: SweepOutcome.FAILED, finishedAt: new Date(), result, terminated: [], error: (error as Error).message,
       }
-      this.deps.metrics.sweepFinished(record)
+      this.deps.metrics.sweepFinished(failed)
       logger.error({ err: error }, 'sweep failed')
-      await this.deps.sweeps.record(record).catch((recordError: unknown) => {
+      await this.deps.sweeps.record(failed).catch((recordError: unknown) => {
         logger.error({ err: recordError }, 'failed sweep could not be recorded')
       })
       throw new SweepFailedError(sweepId, error)
     }
+    // Committed: what follows cannot undo the sweep, so its failures are logged, not answered.
+    if (record.terminated.length > 0) await this.deps.scheduleMarker.mark([ScheduleType.DETECT_KERNEL_TERMINATION])
+    if (record.outcome === SweepOutcome.COMPLETED) {
+      const applied = new Set(record.terminated)
+      await handler.postProcess({ ...result, failures: result.failures.filter((failure) => applied.has(failure.kernelId)) })
+        .catch((error: unknown) => { logger.error({ err: error }, 'post-processing failed') })
+    }
+    this.deps.metrics.sweepFinished(record)
+    logger.info({ outcome: record.outcome, kernels: kernelCount, terminated: record.terminated.length, skipped: result.skipped.length }, 'sweep finished')
+    return record
   }
 
-  /** Decides what the handler's result does to the database, and does it. */
+  /** Rule 11: counts read from the database; with one confirmation required there is nothing to read. */
+  private async confirm (kernels: readonly KernelInfo[], result: KernelExecutionResult): Promise<ConfirmedResult> {
+    const required = this.deps.requiredConfirmations
+    if (required <= 1 || result.failures.length === 0) return { result, counts: [] }
+    const previous = await this.deps.confirmations.countsFor(result.failures.map((failure) => failure.kernelId))
+    return applyConfirmations(kernels, result, previous, required)
+  }
+
+  private async recordDryRun (sweep: Omit<SweepRecord, 'outcome' | 'finishedAt' | 'terminated' | 'error'>): Promise<SweepRecord> {
+    const record: SweepRecord = { ...sweep, outcome: SweepOutcome.DRY_RUN, finishedAt: new Date(), terminated: [], error: null }
+    await this.deps.sweeps.record(record)
+    return record
+  }
+
+  /**
+   * A real sweep's writes, in one transaction on the lock's own connection (rule 6): confirmation
+   * counts, the terminations the guard allows, and the record, so a crash leaves all or none.
+   */
   private async apply (
-    result: KernelExecutionResult,
-    running: number,
-    sweep: { sweepId: string, dryRun: boolean, forced: boolean },
+    sweep: Omit<SweepRecord, 'outcome' | 'finishedAt' | 'terminated' | 'error'>,
+    counts: ConfirmedResult['counts'],
+    kernels: readonly KernelInfo[],
     lock: LockHandle | null
-  ): Promise<{ outcome: SweepOutcome, terminated: readonly string[] }> {
-    if (sweep.dryRun) return { outcome: SweepOutcome.DRY_RUN, terminated: [] }
-    const decision = evaluateMassTerminationGuard(result.failures.length, running, this.deps.guard)
-    if (decision === 'trip' && !sweep.forced) {
-      this.deps.logger.warn({ confirmed_dead: result.failures.length, running }, 'mass-termination guard tripped: nothing terminated')
-      return { outcome: SweepOutcome.GUARD_TRIPPED, terminated: [] }
+  ): Promise<SweepRecord> {
+    const { failures } = sweep.result
+    const running = kernels.length
+    const tripped = evaluateMassTerminationGuard(failures.length, running, this.deps.guard) === 'trip' && !sweep.forced
+    if (tripped) this.deps.logger.warn({ confirmed_dead: failures.length, running }, 'mass-termination guard tripped: nothing terminated')
+    // Rule 4: each termination applies only at the version this sweep read.
+    const versions = new Map(failures.length === 0 ? [] : kernels.map((kernel) => [kernel.id, kernel.version]))
+    // Nothing is written by a service on its way down.
+    this.shutdown.signal.throwIfAborted()
+    const write = async (tx: Queryable): Promise<SweepRecord> => {
+      await this.deps.confirmations.within(tx).replaceGroup(sweep.scalingGroup, counts)
+      const terminated = tripped
+        ? []
+        : await this.deps.stateEngine.within(tx).markKernelsTerminated(failures.map((failure) => ({
+          kernelId: failure.kernelId, reason: failure.reason, fromStatus: failure.fromStatus, expectedVersion: versions.get(failure.kernelId)!,
+        })), { sweepId: sweep.sweepId })
+      const record: SweepRecord = {
+        ...sweep, outcome: tripped ? SweepOutcome.GUARD_TRIPPED : SweepOutcome.COMPLETED, finishedAt: new Date(), terminated, error: null,
+      }
+      await this.deps.sweeps.within(tx).record(record)
+      return record
     }
-    // Last checks before the only write: nothing is written by a sweep that lost its lock or
-    // by a service on its way down.
-    if (lock !== null && !lock.stillValid()) throw new LockExpiredError('the sweep outlived its lock; nothing was written')
-    if (this.shutdown.signal.aborted) throw new ShuttingDownError('the service is shutting down; nothing was written')
-    const terminated = await this.deps.stateEngine.markKernelsTerminated(
-      result.failures.map((failure) => ({ kernelId: failure.kernelId, reason: failure.reason, expectedStatus: failure.fromStatus })),
-      { sweepId: sweep.sweepId }
-    )
-    return { outcome: SweepOutcome.COMPLETED, terminated }
+    return lock === null ? this.deps.db.transaction(write) : lock.transaction(write)
   }
 }

@@ -5,12 +5,19 @@ export type KernelId = string
 export type SessionId = string
 export type AgentId = string
 
-export interface KernelInfo {
+/** What a client declares about a kernel when it creates or replaces one. */
+export interface KernelSpec {
   readonly id: KernelId
   readonly sessionId: SessionId
   readonly agentId: AgentId | null
   readonly scalingGroup: string
   readonly status: KernelStatus
+}
+
+/** A kernel as a handler sees it: the spec at the `version` that was read (contract §1). */
+export interface KernelInfo extends KernelSpec {
+  /** 1 at creation, raised by every change; a termination applies only at the version read. */
+  readonly version: number
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -47,8 +54,8 @@ function nameField (raw: Record<string, unknown>, field: string): string {
   return value
 }
 
-/** Builds a `KernelInfo` from untrusted data, or throws `InvalidKernelError` naming the field. */
-export function kernelInfoFrom (raw: unknown): KernelInfo {
+/** Builds a `KernelSpec` from untrusted data, or throws `InvalidKernelError` naming the field. */
+export function kernelSpecFrom (raw: unknown): KernelSpec {
   if (typeof raw !== 'object' || raw === null) throw new InvalidKernelError('kernel', 'must be an object')
   const fields = raw as Record<string, unknown>
   const status = fields['status']

@@ -8,12 +8,14 @@ export interface KernelTransitionInfo {
   readonly reason: string | null
 }
 
-/** Why stage 2 could not get a verdict for a suspect kernel (contract §2 rule 3). */
+/** Why a suspect kernel is left alone: stage 2 gave no verdict (rule 3), or it is not yet confirmed (rule 11). */
 export const SkipCause = {
   NO_AGENT: 'no_agent',
   AGENT_TIMEOUT: 'agent_timeout',
   AGENT_MISMATCH: 'agent_mismatch',
   AGENT_ERROR: 'agent_error',
+  /** The agent said "not running", but fewer sweeps in a row than `SWEEP_CONFIRMATIONS` (rule 11). */
+  AWAITING_CONFIRMATION: 'awaiting_confirmation',
 } as const
 
 export type SkipCause = typeof SkipCause[keyof typeof SkipCause]
@@ -21,6 +23,8 @@ export type SkipCause = typeof SkipCause[keyof typeof SkipCause]
 export interface SkippedKernel {
   readonly kernelId: KernelId
   readonly cause: SkipCause
+  /** With `awaiting_confirmation`: how many sweeps in a row have now confirmed it dead. */
+  readonly confirmations?: number
 }
 
 /**

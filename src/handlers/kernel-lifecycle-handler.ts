@@ -13,7 +13,8 @@ export interface KernelLifecycleHandler {
   readonly targetKernelStatuses: readonly KernelStatus[]
   readonly statusTransitions: KernelStatusTransitions
   readonly lockId: LockID | null
-  execute (scalingGroup: string, kernels: readonly KernelInfo[]): Promise<KernelExecutionResult>
+  /** `signal` aborts when the service shuts down: the handler then rejects with its reason. */
+  execute (scalingGroup: string, kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<KernelExecutionResult>
   /** Runs after the coordinator applied the transitions, with the result it applied. */
   postProcess (result: KernelExecutionResult): Promise<void>
 }

@@ -20,10 +20,10 @@ export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
     private readonly logger: Logger
   ) {}
 
-  async execute (scalingGroup: string, kernels: readonly KernelInfo[]): Promise<KernelExecutionResult> {
+  async execute (scalingGroup: string, kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<KernelExecutionResult> {
     if (kernels.length === 0) return EMPTY_RESULT
 
-    const { deadKernelIds, skipped } = await this.terminator.checkStaleKernels(kernels)
+    const { deadKernelIds, skipped } = await this.terminator.checkStaleKernels(kernels, signal)
     const dead = new Set(deadKernelIds)
     const successes: KernelTransitionInfo[] = []
     const failures: KernelTransitionInfo[] = []

@@ -49,9 +49,20 @@ export const Sweep = Type.Object({
     failures: Type.Array(KernelTransitionInfo),
   }, { description: 'The HandlerResult: every kernel swept, once, in input order.' }),
   terminated: Type.Array(Uuid, { description: 'Kernels whose status this sweep changed.' }),
-  skipped: Type.Array(Type.Object({ kernel_id: Uuid, cause: SkipCauseSchema }), {
-    description: 'Suspect kernels left alone because their agent gave no verdict.',
+  skipped: Type.Array(Type.Object({
+    kernel_id: Uuid,
+    cause: SkipCauseSchema,
+    confirmations: Type.Optional(Type.Integer({ minimum: 1, description: 'With awaiting_confirmation: the sweeps in a row that found it dead so far.' })),
+  }), {
+    description: 'Suspect kernels left alone: their agent gave no verdict, or it is not yet confirmed (SWEEP_CONFIRMATIONS).',
   }),
+  counts: Type.Object({
+    kernels: Type.Integer({ minimum: 0 }),
+    successes: Type.Integer({ minimum: 0 }),
+    failures: Type.Integer({ minimum: 0 }),
+    terminated: Type.Integer({ minimum: 0 }),
+    skipped: Type.Integer({ minimum: 0 }),
+  }, { description: 'The sizes of the lists above.' }),
   error: Type.Union([Type.String(), Type.Null()], { description: 'Why a failed sweep failed; null otherwise.' }),
 })
 
@@ -71,6 +82,7 @@ export const Kernel = Type.Object({
   status_changed_at: Timestamp,
   terminated_at: Type.Union([Timestamp, Type.Null()]),
   created_at: Timestamp,
+  version: Type.Integer({ minimum: 1, description: '1 at creation, raised by every change (a termination too); the ETag.' }),
 })
 
 const kernelFields = {
@@ -86,7 +98,13 @@ export const KernelUpsert = Type.Object(kernelFields, {
 })
 
 export const KernelBulkUpsert = Type.Object({
-  kernels: Type.Array(Type.Object({ kernel_id: Uuid, ...kernelFields }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 }),
+  kernels: Type.Array(Type.Object({
+    kernel_id: Uuid,
+    ...kernelFields,
+    expected_version: Type.Optional(Type.Integer({
+      minimum: 1, description: 'Replace only while the kernel exists at this version; otherwise the whole request is 412.',
+    })),
+  }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 }),
 }, {
   additionalProperties: false,
   examples: [{ kernels: [{ kernel_id: EXAMPLE_KERNEL_ID, session_id: EXAMPLE_SESSION_ID, scaling_group: 'default', agent_id: 'a1', status: 'RUNNING' }] }],
@@ -129,6 +147,16 @@ export const PresenceReport = Type.Object({
   }),
 }, { additionalProperties: false, examples: [{ kernels: { [EXAMPLE_KERNEL_ID]: true } }] })
 
+/** `If-Match` on `PUT /v1/kernels/{kernel_id}`; the `ETag` that `GET` and `PUT` answer with. */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({
+    maxLength: 1024,
+    description: 'Apply only while the kernel exists at one of these versions (its ETag, e.g. `"3"`), or at all with `*`; otherwise 412.',
+    examples: ['"3"'],
+  })),
+})
+export const ETagHeader = { etag: { type: 'string', description: 'The kernel\'s version, quoted: `"3"`.' } }
+
 export const ScalingGroupParams = Type.Object({ scaling_group: Name })
 export const SweepIdParams = Type.Object({ sweep_id: Type.String({ format: 'uuid', examples: [EXAMPLE_SWEEP_ID] }) })
 export const KernelIdParams = Type.Object({ kernel_id: Uuid })
@@ -143,6 +171,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or wrong bearer token.',
   404: 'No such resource.',
   409: 'A sweep of this scaling group is already running; see Retry-After.',
+  412: 'The kernel is missing or not at the version the request expects: nothing was written.',
   413: 'Request body too large.',
   503: 'A store is unavailable, or the sweep outlived its lock: nothing was terminated.',
 }

@@ -1,5 +1,5 @@
 import type { AgentRecord } from '../domain/agent.js'
-import { kernelInfoFrom, type KernelInfo } from '../domain/kernel-info.js'
+import { kernelSpecFrom, type KernelSpec } from '../domain/kernel-info.js'
 import type { KernelRecord, KernelStatusChange } from '../domain/kernel-record.js'
 import type { KernelTransitionInfo } from '../domain/results.js'
 import type { SweepRecord } from '../domain/sweep.js'
@@ -9,8 +9,8 @@ import type { AgentWire, KernelWire, SweepWire } from './schemas.js'
 /** Domain records to the snake_case JSON of contract §3, and kernels back. */
 
 /** A validated request's kernel, through the domain's own check (which also lower-cases ids). */
-export function kernelFromWire (kernel: Pick<KernelWire, 'kernel_id' | 'session_id' | 'scaling_group' | 'agent_id' | 'status'>): KernelInfo {
-  return kernelInfoFrom({
+export function kernelFromWire (kernel: Pick<KernelWire, 'kernel_id' | 'session_id' | 'scaling_group' | 'agent_id' | 'status'>): KernelSpec {
+  return kernelSpecFrom({
     id: kernel.kernel_id,
     sessionId: kernel.session_id,
     scalingGroup: kernel.scaling_group,
@@ -34,7 +34,16 @@ export function sweepToWire (sweep: SweepRecord): SweepWire {
     finished_at: sweep.finishedAt.toISOString(),
     result: { successes: sweep.result.successes.map(transition), failures: sweep.result.failures.map(transition) },
     terminated: [...sweep.terminated],
-    skipped: sweep.result.skipped.map((skipped) => ({ kernel_id: skipped.kernelId, cause: skipped.cause })),
+    skipped: sweep.result.skipped.map((skipped) => skipped.confirmations === undefined
+      ? { kernel_id: skipped.kernelId, cause: skipped.cause }
+      : { kernel_id: skipped.kernelId, cause: skipped.cause, confirmations: skipped.confirmations }),
+    counts: {
+      kernels: sweep.result.successes.length + sweep.result.failures.length,
+      successes: sweep.result.successes.length,
+      failures: sweep.result.failures.length,
+      terminated: sweep.terminated.length,
+      skipped: sweep.result.skipped.length,
+    },
     error: sweep.error,
   }
 }
@@ -50,6 +59,7 @@ export function kernelToWire (kernel: KernelRecord): KernelWire {
     status_changed_at: kernel.statusChangedAt.toISOString(),
     terminated_at: kernel.terminatedAt?.toISOString() ?? null,
     created_at: kernel.createdAt.toISOString(),
+    version: kernel.version,
   }
 }
 

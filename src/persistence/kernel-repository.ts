@@ -1,7 +1,7 @@
-import type { KernelId, KernelInfo } from '../domain/kernel-info.js'
+import type { KernelId, KernelInfo, KernelSpec } from '../domain/kernel-info.js'
 import type { KernelRecord } from '../domain/kernel-record.js'
 import type { KernelStatus } from '../domain/kernel-status.js'
-import type { Database } from './database.js'
+import type { Database, Queryable } from './database.js'
 
 /** Most kernels one bulk upsert takes (contract §3). */
 export const MAX_BULK_KERNELS = 10_000
@@ -10,8 +10,21 @@ export class BulkUpsertError extends Error {
   override readonly name = 'BulkUpsertError'
 }
 
+/** A kernel is missing or not at the version a request expects: nothing was written. */
+export class PreconditionFailedError extends Error {
+  override readonly name = 'PreconditionFailedError'
+}
+
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError'
+}
+
+/**
+ * A kernel to create or replace. With `expectedVersions` it is only replaced, and only while it is
+ * at one of those versions (`'exists'`: at any); otherwise the whole request fails.
+ */
+export interface KernelUpsertRequest extends KernelSpec {
+  readonly expectedVersions?: readonly number[] | 'exists'
 }
 
 export interface KernelListQuery {
@@ -36,9 +49,10 @@ interface KernelRow {
   status_changed_at: Date
   terminated_at: Date | null
   created_at: Date
+  version: number
 }
 
-const RECORD_COLUMNS = 'id, session_id, scaling_group, agent_id, status, status_info, status_changed_at, terminated_at, created_at'
+const RECORD_COLUMNS = 'id, session_id, scaling_group, agent_id, status, status_info, status_changed_at, terminated_at, created_at, version'
 
 function recordOf (row: KernelRow): KernelRecord {
   return {
@@ -51,6 +65,7 @@ function recordOf (row: KernelRow): KernelRecord {
     statusChangedAt: row.status_changed_at,
     terminatedAt: row.terminated_at,
     createdAt: row.created_at,
+    version: row.version,
   }
 }
 
@@ -67,43 +82,58 @@ function decodeCursor (cursor: string): KernelId {
   return id
 }
 
-// Taken before the upsert, in id order (so two bulk upserts cannot deadlock), and held to commit:
-// the old statuses the upsert reads then stay the ones it replaces.
-const LOCK_EXISTING_SQL = 'SELECT 1 FROM kernels WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE'
+/**
+ * Creates the kernels that do not exist yet, in id order so concurrent creators cannot deadlock.
+ * A kernel another transaction is creating at the same moment is waited for, then left to it: it
+ * is then an existing kernel for this request, updated under its row lock (so its history row is
+ * never lost). Entries with a precondition are never created: a missing kernel fails it.
+ */
+const CREATE_SQL = `
+INSERT INTO kernels (id, session_id, scaling_group, agent_id, status, terminated_at)
+SELECT id, session_id, scaling_group, agent_id, status, CASE WHEN status = 'TERMINATED' THEN now() END
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::boolean[])
+  AS t(id, session_id, scaling_group, agent_id, status, conditional)
+WHERE NOT conditional
+ORDER BY id
+ON CONFLICT (id) DO NOTHING
+RETURNING id`
+
+// Locks the kernels that existed, in id order, and reads them as they are now: each statement of a
+// READ COMMITTED transaction sees what committed before it, and FOR UPDATE waits for writers.
+const LOCK_EXISTING_SQL = `
+SELECT id, status, version FROM kernels
+WHERE id = ANY($1::uuid[]) AND NOT id = ANY($2::uuid[])
+ORDER BY id FOR UPDATE`
 
 /*
- * Creates or replaces every kernel given. A kernel whose status changes gets a history row (no
- * sweep, no reason), a fresh status_changed_at, and terminated_at set only when it becomes
- * TERMINATED; a new kernel gets no history row. `previous` reads the statement's snapshot, which
- * the upsert's own changes do not touch.
+ * Replaces the locked kernels whose fields differ: version + 1, and for a status change a fresh
+ * status_changed_at, terminated_at set only when it becomes TERMINATED, and one history row (no
+ * sweep, no reason) from the status read under the lock. A kernel given as it is stays untouched.
  */
-const UPSERT_SQL = `
+const UPDATE_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])
-    AS t(id, session_id, scaling_group, agent_id, status)
-), previous AS (
-  SELECT k.id, k.status FROM kernels k JOIN input USING (id)
-), upserted AS (
-  INSERT INTO kernels AS k (id, session_id, scaling_group, agent_id, status, terminated_at)
-  SELECT id, session_id, scaling_group, agent_id, status,
-         CASE WHEN status = 'TERMINATED' THEN now() END
-  FROM input
-  ON CONFLICT (id) DO UPDATE SET
-    session_id = excluded.session_id,
-    scaling_group = excluded.scaling_group,
-    agent_id = excluded.agent_id,
-    status = excluded.status,
-    status_info = CASE WHEN k.status = excluded.status THEN k.status_info END,
-    status_changed_at = CASE WHEN k.status = excluded.status THEN k.status_changed_at ELSE now() END,
-    terminated_at = CASE WHEN k.status = excluded.status THEN k.terminated_at ELSE excluded.terminated_at END,
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
+    AS t(id, session_id, scaling_group, agent_id, status, old_status)
+), updated AS (
+  UPDATE kernels k SET
+    session_id = input.session_id,
+    scaling_group = input.scaling_group,
+    agent_id = input.agent_id,
+    status = input.status,
+    status_info = CASE WHEN k.status = input.status THEN k.status_info END,
+    status_changed_at = CASE WHEN k.status = input.status THEN k.status_changed_at ELSE now() END,
+    terminated_at = CASE WHEN k.status = input.status THEN k.terminated_at WHEN input.status = 'TERMINATED' THEN now() END,
+    version = k.version + 1,
     updated_at = now()
-  RETURNING k.*
-), history AS (
-  INSERT INTO kernel_status_history (kernel_id, from_status, to_status)
-  SELECT u.id, p.status, u.status FROM upserted u JOIN previous p USING (id)
-  WHERE p.status <> u.status
+  FROM input
+  WHERE k.id = input.id
+    AND (k.session_id, k.scaling_group, k.agent_id, k.status)
+        IS DISTINCT FROM (input.session_id, input.scaling_group, input.agent_id, input.status)
+  RETURNING k.id
 )
-SELECT ${RECORD_COLUMNS} FROM upserted`
+INSERT INTO kernel_status_history (kernel_id, from_status, to_status)
+SELECT input.id, input.old_status, input.status FROM input JOIN updated USING (id)
+WHERE input.old_status <> input.status`
 
 export class KernelRepository {
   constructor (private readonly db: Database) {}
@@ -113,13 +143,13 @@ export class KernelRepository {
    * a covering index, so 100,000 kernels cost one index scan and nothing more.
    */
   async searchKernelsForHandler (scalingGroup: string, statuses: readonly KernelStatus[]): Promise<KernelInfo[]> {
-    const rows = await this.db.query<Pick<KernelRow, 'id' | 'session_id' | 'agent_id' | 'status'>>(
-      `SELECT id, session_id, agent_id, status FROM kernels
+    const rows = await this.db.query<Pick<KernelRow, 'id' | 'session_id' | 'agent_id' | 'status' | 'version'>>(
+      `SELECT id, session_id, agent_id, status, version FROM kernels
        WHERE scaling_group = $1 AND status = ANY($2::text[]) ORDER BY id`,
       [scalingGroup, statuses]
     )
     return rows.map((row) => ({
-      id: row.id, sessionId: row.session_id, agentId: row.agent_id, scalingGroup, status: row.status,
+      id: row.id, sessionId: row.session_id, agentId: row.agent_id, scalingGroup, status: row.status, version: row.version,
     }))
   }
 
@@ -153,28 +183,52 @@ export class KernelRepository {
     return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.id) : null }
   }
 
-  async upsert (kernel: KernelInfo): Promise<KernelRecord> {
-    const [record] = await this.upsertMany([kernel])
-    return record!
+  /** Creates or replaces one kernel; answers it as stored. */
+  async upsert (kernel: KernelUpsertRequest): Promise<KernelRecord> {
+    return this.db.transaction(async (tx) => {
+      await this.write(tx, [kernel])
+      const [row] = await tx.query<KernelRow>(`SELECT ${RECORD_COLUMNS} FROM kernels WHERE id = $1`, [kernel.id])
+      return recordOf(row!)
+    })
   }
 
-  /** Creates or replaces up to `MAX_BULK_KERNELS` kernels in one transaction: all or nothing. */
-  async upsertMany (kernels: readonly KernelInfo[]): Promise<KernelRecord[]> {
+  /**
+   * Creates or replaces up to `MAX_BULK_KERNELS` kernels in one transaction: all or nothing, also
+   * when one precondition fails (`PreconditionFailedError`). Returns how many were given.
+   */
+  async upsertMany (kernels: readonly KernelUpsertRequest[]): Promise<number> {
     if (kernels.length > MAX_BULK_KERNELS) {
       throw new BulkUpsertError(`at most ${MAX_BULK_KERNELS} kernels per request, got ${kernels.length}`)
     }
+    await this.db.transaction((tx) => this.write(tx, kernels))
+    return kernels.length
+  }
+
+  private async write (tx: Queryable, kernels: readonly KernelUpsertRequest[]): Promise<void> {
     const ids = kernels.map((kernel) => kernel.id)
     if (new Set(ids).size !== ids.length) throw new BulkUpsertError('a kernel id appears more than once')
-    const rows = await this.db.transaction(async (tx) => {
-      await tx.query(LOCK_EXISTING_SQL, [ids])
-      return tx.query<KernelRow>(UPSERT_SQL, [
-        ids,
-        kernels.map((kernel) => kernel.sessionId),
-        kernels.map((kernel) => kernel.scalingGroup),
-        kernels.map((kernel) => kernel.agentId),
-        kernels.map((kernel) => kernel.status),
-      ])
-    })
-    return rows.map(recordOf)
+    const column = <T>(pick: (kernel: KernelUpsertRequest) => T): T[] => kernels.map(pick)
+    const created = (await tx.query<{ id: string }>(CREATE_SQL, [
+      ids, column((k) => k.sessionId), column((k) => k.scalingGroup), column((k) => k.agentId), column((k) => k.status),
+      column((k) => k.expectedVersions !== undefined),
+    ])).map((row) => row.id)
+    const existing = new Map((await tx.query<{ id: string, status: KernelStatus, version: number }>(
+      LOCK_EXISTING_SQL, [ids, created]
+    )).map((row) => [row.id, row]))
+    for (const kernel of kernels) {
+      if (kernel.expectedVersions === undefined) continue
+      const current = existing.get(kernel.id)
+      if (current === undefined) throw new PreconditionFailedError(`kernel ${kernel.id} does not exist`)
+      if (kernel.expectedVersions !== 'exists' && !kernel.expectedVersions.includes(current.version)) {
+        throw new PreconditionFailedError(`kernel ${kernel.id} is at version ${current.version}, not ${kernel.expectedVersions.join(' or ')}`)
+      }
+    }
+    const replaced = kernels.filter((kernel) => existing.has(kernel.id))
+    if (replaced.length === 0) return
+    const pick = <T>(get: (kernel: KernelUpsertRequest) => T): T[] => replaced.map(get)
+    await tx.query(UPDATE_SQL, [
+      pick((k) => k.id), pick((k) => k.sessionId), pick((k) => k.scalingGroup), pick((k) => k.agentId), pick((k) => k.status),
+      pick((k) => existing.get(k.id)!.status),
+    ])
   }
 }

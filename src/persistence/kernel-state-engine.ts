@@ -8,8 +8,10 @@ export const KERNEL_HANDLER_FAILURE_REASON = 'kernel_handler_failure'
 export interface TerminationRequest {
   readonly kernelId: KernelId
   readonly reason: string | null
-  /** The status the sweep read; the change applies only while the kernel still has it. */
-  readonly expectedStatus: KernelStatus
+  /** The status the sweep read, written to the history row. */
+  readonly fromStatus: KernelStatus
+  /** The version the sweep read: the change applies only while the kernel is still at it (rule 4). */
+  readonly expectedVersion: number
 }
 
 export interface TransitionContext {
@@ -17,23 +19,26 @@ export interface TransitionContext {
 }
 
 /*
- * One statement, so one transaction: every kernel still in its expected status becomes
- * TERMINATED with one history row, and a kernel whose status moved meanwhile is left alone.
- * Set-based over unnest() arrays, so 10,000 kernels are one round trip.
+ * One statement, so one transaction: every kernel still at the version (and status) the sweep read
+ * becomes TERMINATED at the next version, with one history row; a kernel changed in any way
+ * meanwhile — restarted, moved to another agent, even back to RUNNING — is left alone. A row a
+ * concurrent writer holds is waited for and then checked again at its new version. Set-based over
+ * unnest() arrays, so 10,000 kernels are one round trip.
  */
 const TERMINATE_SQL = `
 WITH input AS (
-  SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, reason, expected_status)
+  SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::integer[])
+    AS t(id, reason, from_status, expected_version)
 ), updated AS (
   UPDATE kernels k
-  SET status = 'TERMINATED', status_info = input.reason,
+  SET status = 'TERMINATED', status_info = input.reason, version = k.version + 1,
       status_changed_at = now(), terminated_at = now(), updated_at = now()
   FROM input
-  WHERE k.id = input.id AND k.status = input.expected_status
-  RETURNING k.id, input.expected_status AS from_status, input.reason
+  WHERE k.id = input.id AND k.version = input.expected_version AND k.status = input.from_status
+  RETURNING k.id, input.from_status, input.reason
 ), history AS (
   INSERT INTO kernel_status_history (kernel_id, from_status, to_status, reason, sweep_id, changed_at)
-  SELECT id, from_status, 'TERMINATED', reason, $4::uuid, now() FROM updated
+  SELECT id, from_status, 'TERMINATED', reason, $5::uuid, now() FROM updated
 )
 SELECT id FROM updated`
 
@@ -41,13 +46,14 @@ SELECT id FROM updated`
 export class KernelStateEngine {
   constructor (private readonly db: Queryable) {}
 
-  /** Returns whether the kernel was terminated (false: gone, or no longer in `expectedStatus`). */
-  async markKernelTerminated (
-    kernelId: KernelId,
-    reason: string | null,
-    context: TransitionContext & { readonly expectedStatus: KernelStatus }
-  ): Promise<boolean> {
-    const changed = await this.markKernelsTerminated([{ kernelId, reason, expectedStatus: context.expectedStatus }], context)
+  /** The same engine writing inside `tx`, so transitions commit with whatever else `tx` holds. */
+  within (tx: Queryable): KernelStateEngine {
+    return new KernelStateEngine(tx)
+  }
+
+  /** Returns whether the kernel was terminated (false: gone, or changed since it was read). */
+  async markKernelTerminated (request: TerminationRequest, context: TransitionContext): Promise<boolean> {
+    const changed = await this.markKernelsTerminated([request], context)
     return changed.length === 1
   }
 
@@ -57,7 +63,8 @@ export class KernelStateEngine {
     const rows = await this.db.query<{ id: string }>(TERMINATE_SQL, [
       requests.map((request) => request.kernelId),
       requests.map((request) => request.reason ?? KERNEL_HANDLER_FAILURE_REASON),
-      requests.map((request) => request.expectedStatus),
+      requests.map((request) => request.fromStatus),
+      requests.map((request) => request.expectedVersion),
       context.sweepId,
     ])
     const changed = new Set(rows.map((row) => row.id))

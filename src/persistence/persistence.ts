@@ -1,4 +1,5 @@
 import { AgentRepository } from './agent-repository.js'
+import { ConfirmationRepository } from './confirmation-repository.js'
 import type { Database } from './database.js'
 import { KernelHistoryRepository } from './kernel-history-repository.js'
 import { KernelRepository } from './kernel-repository.js'
@@ -25,6 +26,7 @@ export interface Persistence {
   readonly agents: AgentRepository
   readonly sweeps: SweepRepository
   readonly history: KernelHistoryRepository
+  readonly confirmations: ConfirmationRepository
   readonly stateEngine: KernelStateEngine
   close (): Promise<void>
 }
@@ -44,6 +46,7 @@ export function persistenceOver (db: Database, locks: LockFactory): Persistence 
     agents: new AgentRepository(db),
     sweeps: new SweepRepository(db),
     history: new KernelHistoryRepository(db),
+    confirmations: new ConfirmationRepository(db),
     stateEngine: new KernelStateEngine(db),
     close: async () => {
       await locks.close()
@@ -63,7 +66,7 @@ export async function openPersistence (settings: DatabaseSettings): Promise<Pers
   }
   // Embedded mode is one process on one PGlite session, whose advisory locks always succeed.
   const locks = settings.databaseUrl === null
-    ? new InProcessLockFactory()
+    ? new InProcessLockFactory(db)
     : new PostgresLockFactory({ connectionString: settings.databaseUrl })
   return persistenceOver(db, locks)
 }

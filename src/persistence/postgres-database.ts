@@ -28,7 +28,8 @@ function translate (error: unknown): unknown {
     : error
 }
 
-function queryableOf (client: pg.Pool | pg.PoolClient): Queryable {
+/** Statements on a pool or one connection, with connection failures as `DatabaseUnavailableError`. */
+export function queryableOf (client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
       try {

@@ -5,7 +5,7 @@ import type { Queryable } from './database.js'
 import { decodeRuns, encodeRuns, type Run } from './run-length.js'
 
 interface TransitionKey { from_status: KernelStatus, reason: string | null }
-interface SkipKey { cause: SkipCause }
+interface SkipKey { cause: SkipCause, confirmations?: number }
 
 interface StoredRuns {
   successes: Array<Run<TransitionKey>>
@@ -43,6 +43,12 @@ const sameTransition = (a: TransitionKey, b: TransitionKey): boolean => a.from_s
 const toTransition = (kernelId: string, key: TransitionKey): KernelTransitionInfo =>
   ({ kernelId, fromStatus: key.from_status, reason: key.reason })
 
+const skipKey = (entry: SkippedKernel): SkipKey =>
+  entry.confirmations === undefined ? { cause: entry.cause } : { cause: entry.cause, confirmations: entry.confirmations }
+const sameSkip = (a: SkipKey, b: SkipKey): boolean => a.cause === b.cause && a.confirmations === b.confirmations
+const skippedKernel = (kernelId: string, key: SkipKey): SkippedKernel =>
+  key.confirmations === undefined ? { kernelId, cause: key.cause } : { kernelId, cause: key.cause, confirmations: key.confirmations }
+
 function recordOf (row: SweepRow): SweepRecord {
   return {
     sweepId: row.id,
@@ -56,7 +62,7 @@ function recordOf (row: SweepRow): SweepRecord {
     result: {
       successes: decodeRuns(row.success_ids, row.result.successes, toTransition),
       failures: decodeRuns(row.failure_ids, row.result.failures, toTransition),
-      skipped: decodeRuns(row.skipped_ids, row.result.skipped, (kernelId, key): SkippedKernel => ({ kernelId, cause: key.cause })),
+      skipped: decodeRuns(row.skipped_ids, row.result.skipped, skippedKernel),
     },
     terminated: row.terminated,
     error: row.error,
@@ -67,12 +73,17 @@ function recordOf (row: SweepRow): SweepRecord {
 export class SweepRepository {
   constructor (private readonly db: Queryable) {}
 
+  /** The same repository writing inside `tx`, so a record commits with what its sweep did. */
+  within (tx: Queryable): SweepRepository {
+    return new SweepRepository(tx)
+  }
+
   async record (sweep: SweepRecord): Promise<void> {
     const { successes, failures, skipped } = sweep.result
     const runs: StoredRuns = {
       successes: encodeRuns(successes, transitionKey, sameTransition),
       failures: encodeRuns(failures, transitionKey, sameTransition),
-      skipped: encodeRuns(skipped, (entry): SkipKey => ({ cause: entry.cause }), (a, b) => a.cause === b.cause),
+      skipped: encodeRuns(skipped, skipKey, sameSkip),
     }
     await this.db.query(
       `INSERT INTO sweeps (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13, $14)`,

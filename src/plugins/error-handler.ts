@@ -1,11 +1,11 @@
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
-import { LockExpiredError, ShuttingDownError, SweepFailedError } from '../coordinator/errors.js'
+import { ShuttingDownError, SweepFailedError } from '../coordinator/errors.js'
 import { InvalidKernelError } from '../domain/kernel-info.js'
 import { HttpProblem, sendProblem } from '../http/problem.js'
 import { DatabaseUnavailableError } from '../persistence/database.js'
-import { BulkUpsertError, InvalidCursorError } from '../persistence/kernel-repository.js'
-import { LockBusyError } from '../persistence/locks/lock-factory.js'
+import { BulkUpsertError, InvalidCursorError, PreconditionFailedError } from '../persistence/kernel-repository.js'
+import { LockBusyError, LockExpiredError } from '../persistence/locks/lock-factory.js'
 import { PresenceUnavailableError } from '../presence/presence-store.js'
 
 interface ValidationIssue {
@@ -40,6 +40,7 @@ export function toProblem (error: unknown, retryAfterSec: number): HttpProblem |
   if (cause instanceof PresenceUnavailableError) return unavailable('presence-unavailable', 'Presence store unavailable', cause, sweepId)
   if (cause instanceof DatabaseUnavailableError) return unavailable('database-unavailable', 'Database unavailable', cause, sweepId)
   if (cause instanceof ShuttingDownError) return unavailable('shutting-down', 'Service shutting down', cause, sweepId)
+  if (cause instanceof PreconditionFailedError) return new HttpProblem(412, 'precondition-failed', 'Precondition failed', cause.message)
   if (cause instanceof BulkUpsertError || cause instanceof InvalidCursorError || cause instanceof InvalidKernelError) {
     return new HttpProblem(400, 'validation-error', 'Invalid request', cause.message)
   }

@@ -27,6 +27,9 @@ declare module 'fastify' {
 
 const PRUNE_INTERVAL_MS = 10 * 60_000
 
+/** How long shutdown lets running sweeps finish before it stops them short of writing. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 8_000
+
 export interface SweeperPluginOptions {
   readonly config: Config
   /** How long shutdown waits for running sweeps before stopping them short of writing. */
@@ -43,7 +46,7 @@ async function openPresenceStore (config: Config): Promise<PresenceStore> {
 }
 
 /** The composition root of a sweep: presence, agents, terminator, handler, coordinator, timers. */
-export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceMs = 8_000 }) => {
+export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS }) => {
   const { persistence } = fastify
   const metrics = new Metrics()
   const presence = await openPresenceStore(config)
@@ -56,9 +59,12 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
     kernels: persistence.kernels,
     stateEngine: persistence.stateEngine,
     sweeps: persistence.sweeps,
+    confirmations: persistence.confirmations,
+    db: persistence.db,
     locks: persistence.locks,
     scheduleMarker: new ScheduleMarker({ store: presence, logger, metrics }),
     guard: { maxRatio: config.guardMaxRatio, minKernels: config.guardMinKernels },
+    requiredConfirmations: config.sweepConfirmations,
     lockLifetimeMs: config.sweepLockLifetimeSec * 1000,
     logger,
     metrics,
@@ -78,9 +84,15 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
 
   fastify.decorate('sweeper', { coordinator, handler, presence, metrics })
   fastify.addHook('onReady', async () => { for (const task of tasks) task.start() })
+  // Sweeps are stopped in preClose: Fastify runs onClose only once every request in flight has
+  // been answered, and a sweep request waiting on agents that never answer would hold it (and the
+  // process) until it is killed. Here the grace runs out, the agent calls are aborted, the sweep is
+  // recorded failed, its request is answered 503 and the server can close.
+  fastify.addHook('preClose', async () => {
+    // Together: a background pass blocked in a sweep ends only once the coordinator stops it.
+    await Promise.all([...tasks.map((task) => task.stop()), coordinator.close(shutdownGraceMs)])
+  })
   fastify.addHook('onClose', async () => {
-    await Promise.all(tasks.map((task) => task.stop()))
-    await coordinator.close(shutdownGraceMs)
     await httpAgents.close()
     await presence.close()
   })

@@ -56,14 +56,19 @@ export class SessionTerminator implements StaleKernelChecker {
     this.logger = deps.logger
   }
 
-  async checkStaleKernels (kernels: readonly KernelInfo[]): Promise<StaleKernelCheck> {
+  async checkStaleKernels (kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<StaleKernelCheck> {
+    signal?.throwIfAborted()
     const suspects = await this.findSuspects(kernels)
     if (suspects.length === 0) return { deadKernelIds: [], skipped: [] }
 
     // A fresh limiter per check: the bound is per sweep, and sweeps of other groups do not queue
-    // behind this one.
+    // behind this one. Once the signal aborts, the calls still queued reject before asking anyone,
+    // and the first rejection rejects the whole check.
     const limit = pLimit(this.agentRpcConcurrency)
-    const verdicts = await limit.map(suspects, (kernel) => this.verifyWithAgent(kernel))
+    const verdicts = await limit.map(suspects, (kernel) => {
+      signal?.throwIfAborted()
+      return this.verifyWithAgent(kernel, signal)
+    })
 
     const deadKernelIds: KernelId[] = []
     const skippedKernels: SkippedKernel[] = []
@@ -84,9 +89,12 @@ export class SessionTerminator implements StaleKernelChecker {
     return kernels.filter((kernel) => isSuspectPresence(statuses.get(kernel.id)))
   }
 
-  /** Stage 2, for one suspect. Never throws: a failed check is a skip, never a death. */
-  private async verifyWithAgent (kernel: KernelInfo): Promise<Verdict> {
-    const verdict = await this.askAgent(kernel)
+  /**
+   * Stage 2, for one suspect. A failed check is a skip, never a death; it throws only the reason of
+   * an aborted `signal`, which is no verdict on this kernel and so no warning about it.
+   */
+  private async verifyWithAgent (kernel: KernelInfo, signal: AbortSignal | undefined): Promise<Verdict> {
+    const verdict = await this.askAgent(kernel, signal)
     if (verdict.kind === 'skipped') {
       this.logger.warn(
         { kernel_id: kernel.id, agent_id: kernel.agentId, cause: verdict.cause, err: verdict.error },
@@ -96,11 +104,11 @@ export class SessionTerminator implements StaleKernelChecker {
     return verdict
   }
 
-  private async askAgent (kernel: KernelInfo): Promise<Verdict> {
+  private async askAgent (kernel: KernelInfo, signal: AbortSignal | undefined): Promise<Verdict> {
     if (kernel.agentId === null) return skipped(SkipCause.NO_AGENT, 'kernel has no agent')
     try {
       const client = await this.agentClientPool.acquire(kernel.agentId)
-      const answer = await client.checkRunning(kernel.id)
+      const answer = await client.checkRunning(kernel.id, signal)
       if (answer.agentId !== kernel.agentId) {
         return skipped(SkipCause.AGENT_MISMATCH, `answer came from agent ${String(answer.agentId)}`)
       }
@@ -111,6 +119,7 @@ export class SessionTerminator implements StaleKernelChecker {
       if (answer.running === true) return ALIVE
       return skipped(SkipCause.AGENT_ERROR, `running is ${JSON.stringify(answer.running) ?? 'undefined'}, not a boolean`)
     } catch (error) {
+      if (signal?.aborted === true) throw signal.reason
       return skipped(causeOf(error), error instanceof Error ? error.message : String(error))
     }
   }

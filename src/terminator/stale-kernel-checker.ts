@@ -10,5 +10,9 @@ export interface StaleKernelCheck {
 
 /** The port the sweep handler depends on (the terminator's check, as in the seed). */
 export interface StaleKernelChecker {
-  checkStaleKernels (kernels: readonly KernelInfo[]): Promise<StaleKernelCheck>
+  /**
+   * When `signal` aborts (the service shutting down), no further agent is asked, the calls in
+   * flight are abandoned, and the check rejects with `signal.reason`: no verdict, no skips.
+   */
+  checkStaleKernels (kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<StaleKernelCheck>
 }

@@ -150,3 +150,51 @@ t.test('addresses are looked up once, and again after their time is up', async (
   t.equal(directory.lookups.length, 2)
   t.same([first.checksServed, second.checksServed], [2, 1], 'the new address is used')
 })
+
+t.test('an answer with a repeated key is malformed, whichever value comes last', async (t) => {
+  const kernelId = randomUUID()
+  const bodies: Array<[string, string]> = [
+    ['running true, then false', `{"agent_id":"a1","kernel_id":"${kernelId}","running": true, "running": false}`],
+    ['running false, then true', `{"agent_id":"a1","kernel_id":"${kernelId}","running": false, "running": true}`],
+    ['running spelt twice', `{"agent_id":"a1","kernel_id":"${kernelId}","running": true, "r\\u0075nning": false}`],
+    ['agent_id twice', `{"agent_id":"a2","agent_id":"a1","kernel_id":"${kernelId}","running": false}`],
+  ]
+  for (const [name, body] of bodies) {
+    const url = await rawServer(t, (_request, response) => { response.writeHead(200, { 'content-type': 'application/json' }); response.end(body) })
+    const directory = new Directory()
+    directory.addresses.set('a1', url)
+    const pool = new HttpAgentClientPool({ directory, timeoutMs: 500 })
+    t.teardown(() => pool.close())
+    const error = await (await pool.acquire('a1')).checkRunning(kernelId).catch((error: unknown) => error)
+    t.type(error, AgentMalformedResponseError, name)
+    t.match((error as Error).message, /appears more than once in \//, `${name}: the message says why`)
+  }
+})
+
+t.test('a call abandoned by its caller rejects with the caller\'s reason, not as a timeout', async (t) => {
+  const { agent, pool } = await setup(t, 2_000)
+  const kernelId = randomUUID()
+  agent.hang(kernelId)
+  const client = await pool.acquire('a1')
+  const shutdown = new AbortController()
+  const reason = new Error('shutting down')
+  const pending = client.checkRunning(kernelId, shutdown.signal)
+  while (agent.checksServed === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  const started = Date.now()
+  shutdown.abort(reason)
+  t.equal(await pending.catch((error: unknown) => error), reason, 'the very reason')
+  t.ok(Date.now() - started < 200, `abandoned in ${Date.now() - started} ms, not after the 2 s timeout`)
+
+  const served = agent.checksServed
+  t.equal(await client.checkRunning(randomUUID(), shutdown.signal).catch((error: unknown) => error), reason, 'already aborted: rejected…')
+  t.equal(agent.checksServed, served, '…without asking the agent')
+
+  const unknown = randomUUID()
+  t.same(await client.checkRunning(unknown, new AbortController().signal), { agentId: 'a1', kernelId: unknown, running: false },
+    'with a signal that does not abort, answers come back…')
+  const quick = await setup(t, 200)
+  const hung = randomUUID()
+  quick.agent.hang(hung)
+  await t.rejects((await quick.pool.acquire('a1')).checkRunning(hung, new AbortController().signal), AgentTimeoutError,
+    '…and the timeout is still a timeout')
+})

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { LockExpiredError, ShuttingDownError, SweepFailedError } from '../../src/coordinator/errors.js'
+import { ShuttingDownError, SweepFailedError } from '../../src/coordinator/errors.js'
 import { backgroundSweep, pruneSweepRecords } from '../../src/coordinator/background-sweeper.js'
 import { ScheduleCoordinator } from '../../src/coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../../src/coordinator/schedule-marker.js'
@@ -9,7 +9,7 @@ import { LockID } from '../../src/domain/lock-id.js'
 import { ScheduleType } from '../../src/domain/schedule-type.js'
 import { SweepStaleKernelsKernelHandler } from '../../src/handlers/sweep-stale-kernels.js'
 import { Metrics } from '../../src/observability/metrics.js'
-import { LockBusyError } from '../../src/persistence/locks/lock-factory.js'
+import { LockBusyError, LockExpiredError } from '../../src/persistence/locks/lock-factory.js'
 import { persistenceOver } from '../../src/persistence/persistence.js'
 import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
@@ -20,9 +20,10 @@ import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
 type Check = (kernels: readonly KernelInfo[]) => Promise<StaleKernelCheck>
 
 /** The coordinator over real Postgres, with the ports the scenarios mock: terminator, lock factory, mark store. */
-async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels: 10 }) {
-  const locks = new FakeLockFactory()
-  const persistence = persistenceOver((await testSchema(t)).open(), locks)
+async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels: 10 }, requiredConfirmations = 1) {
+  const db = (await testSchema(t)).open()
+  const locks = new FakeLockFactory(db)
+  const persistence = persistenceOver(db, locks)
   const logger = new CapturingLogger()
   const metrics = new Metrics()
   const marks = new FakeScheduleStore()
@@ -34,9 +35,12 @@ async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels
     kernels: persistence.kernels,
     stateEngine: persistence.stateEngine,
     sweeps: persistence.sweeps,
+    confirmations: persistence.confirmations,
+    db,
     locks,
     scheduleMarker,
     guard,
+    requiredConfirmations,
     lockLifetimeMs: 30_000,
     logger,
     metrics,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { InvalidKernelError, kernelInfoFrom } from '../../src/domain/kernel-info.js'
+import { InvalidKernelError, kernelSpecFrom } from '../../src/domain/kernel-info.js'
 import { KERNEL_STATUSES, KernelStatus, isKernelStatus } from '../../src/domain/kernel-status.js'
 
 const valid = {
@@ -24,14 +24,14 @@ t.test('all sixteen kernel statuses, each its own wire name', async (t) => {
 })
 
 t.test('a valid kernel is built, with ids in canonical lower case', async (t) => {
-  t.same(kernelInfoFrom(valid), {
+  t.same(kernelSpecFrom(valid), {
     id: '6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30',
     sessionId: '0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f',
     agentId: 'i-agent.01:gpu',
     scalingGroup: 'default',
     status: KernelStatus.RUNNING,
   })
-  t.equal(kernelInfoFrom({ ...valid, agentId: null }).agentId, null, 'a kernel may have no agent')
+  t.equal(kernelSpecFrom({ ...valid, agentId: null }).agentId, null, 'a kernel may have no agent')
 })
 
 t.test('untrusted data that is not a kernel fails with a typed error naming the field', async (t) => {
@@ -52,9 +52,9 @@ t.test('untrusted data that is not a kernel fails with a typed error naming the 
   ]
   for (const [name, raw, field] of cases) {
     let caught: unknown
-    try { kernelInfoFrom(raw) } catch (error) { caught = error }
+    try { kernelSpecFrom(raw) } catch (error) { caught = error }
     t.type(caught, InvalidKernelError, name)
     t.equal((caught as InvalidKernelError | undefined)?.field, field, `${name}: names ${field}`)
   }
-  t.equal(kernelInfoFrom({ ...valid, scalingGroup: 'g'.repeat(64) }).scalingGroup.length, 64, '64 characters is the limit')
+  t.equal(kernelSpecFrom({ ...valid, scalingGroup: 'g'.repeat(64) }).scalingGroup.length, 64, '64 characters is the limit')
 })

@@ -4,7 +4,8 @@ import type { AgentId, KernelId, KernelInfo } from '../../src/domain/kernel-info
 import type { LockID } from '../../src/domain/lock-id.js'
 import type { HealthCheckStatus, KernelPresenceStatus } from '../../src/domain/presence.js'
 import type { ScheduleType } from '../../src/domain/schedule-type.js'
-import { LockBusyError, type LockFactory, type LockHandle, type LockOptions } from '../../src/persistence/locks/lock-factory.js'
+import type { Database } from '../../src/persistence/database.js'
+import { LockBusyError, LockExpiredError, type LockFactory, type LockHandle, type LockOptions } from '../../src/persistence/locks/lock-factory.js'
 import type { PresenceChecker } from '../../src/presence/presence-store.js'
 import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
 
@@ -80,12 +81,17 @@ export class FakeAgentClientPool implements AgentClientPool {
   }
 }
 
-/** A lock factory double: records acquisitions and releases; can be made busy or made to expire. */
+/**
+ * A lock factory double: records acquisitions and releases; can be made busy or made to expire.
+ * Fenced writes are transactions of `db`, refused as a real lock refuses them once invalid.
+ */
 export class FakeLockFactory implements LockFactory {
   readonly acquired: Array<{ lockId: LockID, scope: string, lifetimeMs: number }> = []
   released = 0
   busy = false
   valid = true
+
+  constructor (private readonly db: Pick<Database, 'transaction'>) {}
 
   async acquire (lockId: LockID, scope: string, options: LockOptions): Promise<LockHandle> {
     if (this.busy) throw new LockBusyError(lockId, scope)
@@ -93,6 +99,10 @@ export class FakeLockFactory implements LockFactory {
     let released = false
     return {
       stillValid: () => this.valid && !released,
+      transaction: async (work) => {
+        if (!this.valid || released) throw new LockExpiredError(`fake lock ${lockId} for ${scope} expired; nothing was written`)
+        return this.db.transaction(work)
+      },
       release: async () => {
         if (!released) this.released++
         released = true

@@ -5,15 +5,16 @@ import { KernelStatus } from '../../src/domain/kernel-status.js'
 import { SkipCause } from '../../src/domain/results.js'
 import { SweepOutcome, type SweepRecord } from '../../src/domain/sweep.js'
 import type { Database } from '../../src/persistence/database.js'
-import { BulkUpsertError, InvalidCursorError, MAX_BULK_KERNELS } from '../../src/persistence/kernel-repository.js'
+import { BulkUpsertError, InvalidCursorError, MAX_BULK_KERNELS, PreconditionFailedError } from '../../src/persistence/kernel-repository.js'
 import { KERNEL_HANDLER_FAILURE_REASON } from '../../src/persistence/kernel-state-engine.js'
 import { InProcessLockFactory } from '../../src/persistence/locks/in-process-lock-factory.js'
 import { persistenceOver, type Persistence } from '../../src/persistence/persistence.js'
 
 const { RUNNING, TERMINATED, TERMINATING, PENDING } = KernelStatus
 
+/** A kernel as a handler reads it right after it was created (version 1). */
 export function kernel (overrides: Partial<KernelInfo> = {}): KernelInfo {
-  return { id: randomUUID(), sessionId: randomUUID(), agentId: 'a1', scalingGroup: 'default', status: RUNNING, ...overrides }
+  return { id: randomUUID(), sessionId: randomUUID(), agentId: 'a1', scalingGroup: 'default', status: RUNNING, version: 1, ...overrides }
 }
 
 async function count (db: Database, table: string): Promise<number> {
@@ -49,9 +50,9 @@ function sweepRecord (overrides: Partial<SweepRecord> = {}): SweepRecord {
  */
 export async function persistenceContract (t: Test, open: () => Promise<Database>): Promise<void> {
   const db = await open()
-  const p: Persistence = persistenceOver(db, new InProcessLockFactory())
+  const p: Persistence = persistenceOver(db, new InProcessLockFactory(db))
   t.beforeEach(async () => {
-    await db.query('TRUNCATE kernels, agents, kernel_status_history, sweeps')
+    await db.query('TRUNCATE kernels, agents, kernel_status_history, sweeps, kernel_confirmations')
   })
 
   await t.test('upsert creates a kernel, with no history row', async (t) => {
@@ -83,6 +84,72 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     const terminated = await p.kernels.upsert({ ...k, status: TERMINATED })
     t.type(terminated.terminatedAt, Date, 'terminated_at set when it becomes TERMINATED')
     t.same((await p.history.listForKernel(k.id)).map((h) => h.toStatus), [TERMINATING, TERMINATED], 'oldest first')
+  })
+
+  await t.test('versions: 1 at creation, unchanged by an identical upsert, +1 on every change', async (t) => {
+    const k = kernel()
+    t.equal((await p.kernels.upsert(k)).version, 1)
+    t.equal((await p.kernels.upsert(k)).version, 1, 'nothing changed')
+    t.equal((await p.kernels.upsert({ ...k, agentId: 'a2' })).version, 2, 'another agent')
+    t.equal((await p.kernels.upsert({ ...k, agentId: 'a2', status: TERMINATING })).version, 3, 'another status')
+    t.equal((await p.kernels.upsert({ ...k, agentId: 'a2', status: TERMINATING, sessionId: randomUUID() })).version, 4, 'another session')
+    await p.kernels.upsertMany([{ ...k, agentId: 'a2', status: RUNNING, scalingGroup: 'g2' }])
+    t.equal((await p.kernels.get(k.id))?.version, 5, 'bulk too')
+    t.same(await p.kernels.searchKernelsForHandler('g2', [RUNNING]), [{ ...k, agentId: 'a2', scalingGroup: 'g2', version: 5 }], 'handlers read it')
+  })
+
+  await t.test('preconditions: replaced only at an expected version, else nothing is written', async (t) => {
+    const [k1, k2] = [kernel(), kernel()]
+    await p.kernels.upsertMany([k1, k2])
+    t.equal((await p.kernels.upsert({ ...k1, status: TERMINATING, expectedVersions: [1] })).version, 2)
+    await t.rejects(p.kernels.upsert({ ...k1, status: RUNNING, expectedVersions: [1] }), PreconditionFailedError, 'stale version')
+    t.equal((await p.kernels.get(k1.id))?.status, TERMINATING, 'not written')
+    t.equal((await p.kernels.upsert({ ...k1, status: RUNNING, expectedVersions: [1, 2] })).version, 3, 'any of a list')
+    t.equal((await p.kernels.upsert({ ...k1, status: TERMINATING, expectedVersions: 'exists' })).version, 4, "'exists' takes any version")
+
+    const missing = kernel()
+    await t.rejects(p.kernels.upsert({ ...missing, expectedVersions: 'exists' }), PreconditionFailedError)
+    await t.rejects(p.kernels.upsert({ ...missing, expectedVersions: [1] }), PreconditionFailedError)
+    t.equal(await p.kernels.get(missing.id), null, 'a conditional entry never creates a kernel')
+
+    const fresh = kernel()
+    await t.rejects(p.kernels.upsertMany([
+      { ...k2, status: TERMINATED, expectedVersions: [1] }, fresh, { ...k1, agentId: 'a9', expectedVersions: [1] },
+    ]), PreconditionFailedError, 'one stale entry fails the request')
+    t.match(await p.kernels.get(k2.id), { status: RUNNING, version: 1 }, 'all or nothing: the matching entry is not written')
+    t.equal(await p.kernels.get(fresh.id), null, 'nor is the new one created')
+    t.equal((await p.history.listForKernel(k2.id)).length, 0)
+  })
+
+  await t.test('a termination applies only at the version read, and raises it', async (t) => {
+    const [moved, restarted, untouched] = [kernel(), kernel(), kernel()]
+    await p.kernels.upsertMany([moved, restarted, untouched])
+    await p.kernels.upsert({ ...moved, agentId: 'a2' })
+    await p.kernels.upsert({ ...restarted, status: KernelStatus.RESTARTING })
+    await p.kernels.upsert(restarted)
+    const changed = await p.stateEngine.markKernelsTerminated([moved, restarted, untouched].map((k) => ({
+      kernelId: k.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1,
+    })), { sweepId: randomUUID() })
+    t.same(changed, [untouched.id], 'the moved and the restarted kernels are left alone')
+    t.match(await p.kernels.get(restarted.id), { status: RUNNING, version: 3 })
+    t.match(await p.kernels.get(untouched.id), { status: TERMINATED, version: 2 })
+  })
+
+  await t.test('confirmation counts: read back by kernel, replaced per group, reset when not carried', async (t) => {
+    const [k1, k2, k3] = [kernel(), kernel(), kernel({ scalingGroup: 'other' })]
+    await p.kernels.upsertMany([k1, k2, k3])
+    await p.confirmations.replaceGroup('default', [{ kernelId: k1.id, kernelVersion: 1, count: 1 }, { kernelId: k2.id, kernelVersion: 1, count: 2 }])
+    await p.confirmations.replaceGroup('other', [{ kernelId: k3.id, kernelVersion: 1, count: 1 }])
+    t.same(await p.confirmations.countsFor([k1.id, k2.id, k3.id, randomUUID()]), new Map([
+      [k1.id, { kernelVersion: 1, count: 1 }], [k2.id, { kernelVersion: 1, count: 2 }], [k3.id, { kernelVersion: 1, count: 1 }],
+    ]))
+    await db.transaction((tx) => p.confirmations.within(tx).replaceGroup('default', [{ kernelId: k2.id, kernelVersion: 1, count: 3 }]))
+    t.same(await p.confirmations.countsFor([k1.id, k2.id, k3.id]), new Map([
+      [k2.id, { kernelVersion: 1, count: 3 }], [k3.id, { kernelVersion: 1, count: 1 }],
+    ]), "k1 reset; another group's counts untouched")
+    await p.confirmations.replaceGroup('default', [])
+    t.same(await p.confirmations.countsFor([k1.id, k2.id]), new Map())
+    t.same(await p.confirmations.countsFor([]), new Map())
   })
 
   await t.test('get of an unknown kernel is null', async (t) => {
@@ -126,8 +193,7 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
 
   await t.test(`bulk upsert takes ${MAX_BULK_KERNELS} kernels in one statement`, async (t) => {
     const kernels = Array.from({ length: MAX_BULK_KERNELS }, (_, i) => kernel({ agentId: i % 2 === 0 ? 'a1' : null }))
-    const records = await p.kernels.upsertMany(kernels)
-    t.equal(records.length, MAX_BULK_KERNELS)
+    t.equal(await p.kernels.upsertMany(kernels), MAX_BULK_KERNELS)
     t.equal(await count(db, 'kernels'), MAX_BULK_KERNELS)
     t.equal(await count(db, 'kernel_status_history'), 0)
   })
@@ -167,16 +233,16 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     const before = await databaseNow(db)
 
     const changed = await p.stateEngine.markKernelsTerminated([
-      { kernelId: k3.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING },
-      { kernelId: k1.id, reason: null, expectedStatus: RUNNING },
-      { kernelId: k4.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING },
-      { kernelId: randomUUID(), reason: 'STALE_KERNEL', expectedStatus: RUNNING },
-      { kernelId: k3.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING },
+      { kernelId: k3.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 },
+      { kernelId: k1.id, reason: null, fromStatus: RUNNING, expectedVersion: 1 },
+      { kernelId: k4.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 },
+      { kernelId: randomUUID(), reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 },
+      { kernelId: k3.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 },
     ], { sweepId })
 
     t.same(changed, [k3.id, k1.id], 'the ids actually changed, in request order, once each')
     const after3 = await p.kernels.get(k3.id)
-    t.match(after3, { status: TERMINATED, statusInfo: 'STALE_KERNEL' })
+    t.match(after3, { status: TERMINATED, statusInfo: 'STALE_KERNEL', version: 2 })
     t.ok(after3!.terminatedAt! >= before && after3!.statusChangedAt.getTime() === after3!.terminatedAt!.getTime())
     t.equal((await p.kernels.get(k1.id))?.statusInfo, KERNEL_HANDLER_FAILURE_REASON, 'fallback reason')
     t.equal((await p.kernels.get(k2.id))?.status, RUNNING, 'not asked, not touched')
@@ -192,8 +258,9 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
   await t.test('markKernelTerminated: one kernel, true only when it changed', async (t) => {
     const k = kernel()
     await p.kernels.upsert(k)
-    t.equal(await p.stateEngine.markKernelTerminated(k.id, 'STALE_KERNEL', { sweepId: null, expectedStatus: RUNNING }), true)
-    t.equal(await p.stateEngine.markKernelTerminated(k.id, 'STALE_KERNEL', { sweepId: null, expectedStatus: RUNNING }), false)
+    const request = { kernelId: k.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 }
+    t.equal(await p.stateEngine.markKernelTerminated(request, { sweepId: null }), true)
+    t.equal(await p.stateEngine.markKernelTerminated(request, { sweepId: null }), false)
     t.equal((await p.history.listForKernel(k.id)).length, 1)
   })
 
@@ -201,7 +268,7 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     const kernels = Array.from({ length: 10_000 }, () => kernel())
     await p.kernels.upsertMany(kernels)
     const changed = await p.stateEngine.markKernelsTerminated(
-      kernels.map((k) => ({ kernelId: k.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING })), { sweepId: randomUUID() }
+      kernels.map((k) => ({ kernelId: k.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 })), { sweepId: randomUUID() }
     )
     t.equal(changed.length, 10_000)
     t.equal(await count(db, 'kernel_status_history'), 10_000)
@@ -221,7 +288,11 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
           { kernelId: k3!, fromStatus: RUNNING, reason: 'STALE_KERNEL' },
           { kernelId: k4!, fromStatus: RUNNING, reason: null },
         ],
-        skipped: [{ kernelId: k2!, cause: SkipCause.AGENT_TIMEOUT }, { kernelId: k5!, cause: SkipCause.NO_AGENT }],
+        skipped: [
+          { kernelId: k1!, cause: SkipCause.AWAITING_CONFIRMATION, confirmations: 2 },
+          { kernelId: k2!, cause: SkipCause.AGENT_TIMEOUT },
+          { kernelId: k5!, cause: SkipCause.NO_AGENT },
+        ],
       },
       terminated: [k3!],
     })

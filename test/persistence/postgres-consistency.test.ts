@@ -32,7 +32,7 @@ t.test('consistency on real PostgreSQL', { skip: await skipWithoutPostgres() }, 
     await other.query("UPDATE kernels SET status = 'TERMINATING' WHERE id = $1", [k.id])
 
     const transition = new KernelStateEngine(db).markKernelsTerminated(
-      [{ kernelId: k.id, reason: 'STALE_KERNEL', expectedStatus: RUNNING }], { sweepId: null })
+      [{ kernelId: k.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 }], { sweepId: null })
     await sleep(200)
     await other.query('COMMIT')
 
@@ -41,10 +41,33 @@ t.test('consistency on real PostgreSQL', { skip: await skipWithoutPostgres() }, 
     t.same(await new KernelHistoryRepository(db).listForKernel(k.id), [], 'no history row')
   })
 
+  await t.test('parallel creators of one new kernel: the row and its history agree every time', async (t) => {
+    const schema = await testSchema(t)
+    const db = schema.open({ maxConnections: 6 })
+    const kernels = new KernelRepository(db)
+    const history = new KernelHistoryRepository(db)
+    const statuses: readonly KernelStatus[] = [RUNNING, KernelStatus.TERMINATED, KernelStatus.RESTARTING, TERMINATING, KernelStatus.PENDING]
+    for (let trial = 0; trial < 40; trial++) {
+      const k = kernel()
+      await Promise.all(statuses.map((status) => kernels.upsert({ ...k, status })))
+      const row = (await kernels.get(k.id))!
+      const changes = await history.listForKernel(k.id)
+      // Whoever created it came first; every later writer that changed the status left one row.
+      const chained = changes.every((change, i) => i === 0 || change.fromStatus === changes[i - 1]!.toStatus)
+      const first = changes[0]?.fromStatus ?? row.status
+      if (!chained || (changes.at(-1)?.toStatus ?? first) !== row.status || row.version !== 1 + changes.length ||
+          changes.some((change) => change.fromStatus === change.toStatus) || !statuses.includes(first)) {
+        t.fail(`trial ${trial}: ${row.status} at version ${row.version} with history ${JSON.stringify(changes.map((c) => [c.fromStatus, c.toStatus]))}`)
+        return
+      }
+    }
+    t.pass('40 trials of 5 parallel creators: history chains from the creator to the final status, version = 1 + changes')
+  })
+
   await t.test('two instances migrating the same database at once both start', async (t) => {
     const schema = await testSchema(t, { migrate: false })
     const [first, second] = await Promise.all([runMigrations(schema.open()), runMigrations(schema.open())])
-    t.same([...first, ...second].sort(), [1, 2, 3, 4], 'each migration applied exactly once')
+    t.same([...first, ...second].sort(), [1, 2, 3, 4, 5], 'each migration applied exactly once')
     t.ok(first.length === 0 || second.length === 0, 'the later one found nothing to do')
     t.same(await runMigrations(schema.open()), [], 'idempotent')
   })

@@ -3,9 +3,9 @@ import pg from 'pg'
 import t from 'tap'
 import { LockID } from '../../src/domain/lock-id.js'
 import { DatabaseUnavailableError } from '../../src/persistence/database.js'
-import { LockBusyError } from '../../src/persistence/locks/lock-factory.js'
+import { LockBusyError, LockExpiredError } from '../../src/persistence/locks/lock-factory.js'
 import { PostgresLockFactory } from '../../src/persistence/locks/postgres-lock-factory.js'
-import { skipWithoutPostgres, TEST_DATABASE_URL } from '../helpers/postgres.js'
+import { skipWithoutPostgres, TEST_DATABASE_URL, testSchema } from '../helpers/postgres.js'
 
 const LOCK = LockID.LOCKID_SOKOVAN_TARGET_TERMINATING
 const MINUTE = 60_000
@@ -90,5 +90,84 @@ t.test('advisory locks on real PostgreSQL', { skip: await skipWithoutPostgres() 
     const started = Date.now()
     await t.rejects(nowhere.acquire(LOCK, group('nowhere'), { lifetimeMs: MINUTE }), DatabaseUnavailableError)
     t.ok(Date.now() - started < 3_000)
+  })
+
+  await t.test('fenced writes (rule 6): on the lock\'s own connection, and never once the lock is gone', async (t) => {
+    const schema = await testSchema(t)
+    const url = `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
+    const locks = new PostgresLockFactory({ connectionString: url })
+    const others = new PostgresLockFactory({ connectionString: url })
+    t.teardown(async () => { await Promise.all([locks.close(), others.close()]) })
+    await admin.query(`CREATE TABLE ${schema.schema}.writes (note text)`)
+    const written = async (): Promise<string[]> =>
+      (await admin.query<{ note: string }>(`SELECT note FROM ${schema.schema}.writes ORDER BY note`)).rows.map((row) => row.note)
+    const holderPid = async (scope: string): Promise<number | undefined> => (await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int::oid
+         AND objid = (hashtext($2)::bigint & 4294967295)::oid AND objsubid = 2`, [LOCK, scope])).rows[0]?.pid
+
+    await t.test('a write commits in one transaction over the connection that holds the lock', async (t) => {
+      const scope = group('fenced-ok')
+      const lock = await locks.acquire(LOCK, scope, { lifetimeMs: MINUTE })
+      const pid = await lock.transaction(async (tx) => {
+        await tx.query("INSERT INTO writes VALUES ('ok')")
+        return (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid
+      })
+      t.equal(pid, await holderPid(scope), 'the lock holder wrote')
+      t.same(await written(), ['ok'])
+      await lock.release()
+    })
+
+    await t.test('a lock whose lifetime ran out writes nothing', async (t) => {
+      const lock = await locks.acquire(LOCK, group('fenced-expired'), { lifetimeMs: 100 })
+      await sleep(150)
+      let ran = false
+      await t.rejects(lock.transaction(async () => { ran = true }), LockExpiredError)
+      t.notOk(ran, 'the work never started')
+      await lock.release()
+    })
+
+    await t.test('a lock whose connection was killed just before the write writes nothing', async (t) => {
+      const scope = group('fenced-killed')
+      const lock = await locks.acquire(LOCK, scope, { lifetimeMs: MINUTE })
+      await admin.query('SELECT pg_terminate_backend($1)', [await holderPid(scope)])
+      // Whether or not the holder has noticed yet, the write cannot get through.
+      await t.rejects(lock.transaction(async (tx) => { await tx.query("INSERT INTO writes VALUES ('killed-before')") }))
+      t.notOk(lock.stillValid())
+      t.notOk((await written()).includes('killed-before'))
+      const next = await others.acquire(LOCK, scope, { lifetimeMs: MINUTE })
+      await next.release()
+      await lock.release()
+    })
+
+    await t.test('a connection killed in the middle of the write commits none of it', async (t) => {
+      const scope = group('fenced-killed-mid')
+      const lock = await locks.acquire(LOCK, scope, { lifetimeMs: MINUTE })
+      const pid = await holderPid(scope)
+      await t.rejects(lock.transaction(async (tx) => {
+        await tx.query("INSERT INTO writes VALUES ('half')")
+        await admin.query('SELECT pg_terminate_backend($1)', [pid])
+        await tx.query("INSERT INTO writes VALUES ('other-half')")
+      }))
+      t.notOk((await written()).includes('half'), 'rolled back with the connection')
+      await lock.release()
+    })
+
+    await t.test('a write that would outlast the lifetime is cancelled, and holds the lock until then', async (t) => {
+      const scope = group('fenced-outlast')
+      const lock = await locks.acquire(LOCK, scope, { lifetimeMs: 400 })
+      const writing = lock.transaction(async (tx) => {
+        await tx.query("INSERT INTO writes VALUES ('slow')")
+        await tx.query('SELECT pg_sleep(2)')
+      })
+      await sleep(300)
+      await t.rejects(others.acquire(LOCK, scope, { lifetimeMs: MINUTE }), LockBusyError, 'still held while writing')
+      await t.rejects(writing, LockExpiredError)
+      t.notOk((await written()).includes('slow'), 'nothing of it committed')
+      t.ok(await eventually(async () => {
+        const next = await others.acquire(LOCK, scope, { lifetimeMs: MINUTE }).catch(() => null)
+        await next?.release()
+        return next !== null
+      }), 'free afterwards')
+    })
   })
 })

@@ -1,3 +1,7 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { HttpAgentClientPool } from '../../src/agents/http-agent-client-pool.js'
 import { AgentSimulator } from '../../src/agents/simulator/agent-simulator.js'
@@ -18,14 +22,14 @@ const STALENESS_SEC = 120
  * The terminator with real parts: Valkey presence, agents registered in Postgres, asked over HTTP,
  * answered by simulated agents on real sockets.
  */
-async function realWorld (t: Test) {
+async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300 } = {}) {
   const { url, raw } = await testRedisDb(t, REDIS_DB)
   const agents = new AgentRepository((await testSchema(t)).open())
   const presenceStore = new ValkeyPresenceStore({ url, stalenessSec: STALENESS_SEC, ttlSec: 300 })
   await presenceStore.waitUntilReady()
-  const agentClientPool = new HttpAgentClientPool({ directory: agents, timeoutMs: 300 })
+  const agentClientPool = new HttpAgentClientPool({ directory: agents, timeoutMs })
   const logger = new CapturingLogger()
-  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentRpcConcurrency: 32, logger })
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentRpcConcurrency, logger })
   const simulators: AgentSimulator[] = []
   t.teardown(async () => {
     await agentClientPool.close()
@@ -166,5 +170,51 @@ t.test('the two-stage check with real parts', { skip: (await skipWithoutPostgres
     await world.terminator.checkStaleKernels([k1])
     t.ok(Number(await world.raw.hget(`kernel:presence:${k1.id}`, 'last_check')) >= Number(now))
     t.ok(Number(await world.raw.get('agent:last_check:a1')) >= Number(now))
+  })
+
+  await t.test('an agent answering with a repeated key kills nothing: skipped as agent_error', async (t) => {
+    const world = await realWorld(t)
+    const k1 = runningKernel('a1')
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(`{"agent_id":"a1","kernel_id":"${k1.id}","running": true, "running": false}`)
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    t.teardown(() => { server.closeAllConnections(); server.close() })
+    await world.registerAt('a1', `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+    await world.staleHeartbeat(k1)
+
+    const check = await world.terminator.checkStaleKernels([k1])
+
+    t.same(check.deadKernelIds, [], 'JSON.parse would have read running: false')
+    t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
+    t.match(world.logger.at('warn')[0]?.fields['err'], /the key "running" appears more than once/)
+  })
+
+  await t.test('shutdown: no further agent asked, the call in flight abandoned, the check rejects with the reason', async (t) => {
+    const world = await realWorld(t, { agentRpcConcurrency: 1, timeoutMs: 10_000 })
+    const a1 = await world.agent('a1')
+    const kernels = [runningKernel('a1'), runningKernel('a1'), runningKernel('a1')]
+    for (const kernel of kernels) {
+      a1.hang(kernel.id)
+      await world.staleHeartbeat(kernel)
+    }
+    const shutdown = new AbortController()
+    const reason = new Error('the service is shutting down')
+
+    const pending = world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error)
+    while (a1.checksServed === 0) await sleep(10)
+    const started = Date.now()
+    shutdown.abort(reason)
+
+    t.equal(await pending, reason, 'rejected with the signal\'s reason')
+    t.ok(Date.now() - started < 500, `within ${Date.now() - started} ms, not the 10 s timeout`)
+    await sleep(100)
+    t.equal(a1.checksServed, 1, 'the two queued kernels were never asked')
+    t.same(world.logger.at('warn'), [], 'no kernel is reported skipped: there is no verdict at all')
+    t.equal(await world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error), reason,
+      'a check started after the abort rejects at once')
+    t.equal(a1.checksServed, 1)
   })
 })

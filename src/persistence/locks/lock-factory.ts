@@ -1,4 +1,5 @@
 import type { LockID } from '../../domain/lock-id.js'
+import type { Queryable } from '../database.js'
 
 /** Someone else holds the lock: answered at once, never waited for. */
 export class LockBusyError extends Error {
@@ -9,9 +10,20 @@ export class LockBusyError extends Error {
   }
 }
 
+/** The lock's lifetime ran out, or its connection was lost, before the write: nothing was written. */
+export class LockExpiredError extends Error {
+  override readonly name = 'LockExpiredError'
+}
+
 export interface LockHandle {
   /** False once the lifetime ran out or the lock was lost; work done after that must not be written. */
   stillValid (): boolean
+  /**
+   * Runs `work` in one transaction that commits only while the lock is held (contract §2 rule 6):
+   * checked right before it starts, and the lock is not let go until it ends. Throws
+   * `LockExpiredError`, writing nothing, when the lock is no longer valid.
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>
   release (): Promise<void>
 }
 

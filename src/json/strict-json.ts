@@ -1,0 +1,91 @@
+import { createScanner, type SyntaxKind } from 'jsonc-parser'
+
+// jsonc-parser declares its token kinds as a `const enum`, which isolated modules cannot inline;
+// these are the same values, checked against its declaration.
+const OPEN_BRACE: SyntaxKind.OpenBraceToken = 1
+const CLOSE_BRACE: SyntaxKind.CloseBraceToken = 2
+const OPEN_BRACKET: SyntaxKind.OpenBracketToken = 3
+const CLOSE_BRACKET: SyntaxKind.CloseBracketToken = 4
+const COMMA: SyntaxKind.CommaToken = 5
+const STRING: SyntaxKind.StringLiteral = 10
+const EOF: SyntaxKind.EOF = 17
+
+/** A JSON object repeats a key: `JSON.parse` would silently keep the last one. */
+export class RepeatedKeyError extends SyntaxError {
+  override readonly name = 'RepeatedKeyError'
+
+  constructor (readonly key: string, readonly pointer: string) {
+    super(`the key ${JSON.stringify(key)} appears more than once in ${pointer}`)
+  }
+}
+
+/**
+ * One open object (`keys` seen so far, `key` the member being read) or array (`keys` null,
+ * `index` the element being read), on the way down to the current token.
+ */
+interface Frame {
+  readonly keys: Set<string> | null
+  key: string
+  index: number
+}
+
+/** `/` for the top level, else an RFC 6901 JSON pointer such as `/kernels/0`. */
+function pointerOf (frames: readonly Frame[]): string {
+  const segments = frames.slice(0, -1).map((frame) =>
+    frame.keys === null ? String(frame.index) : frame.key.replaceAll('~', '~0').replaceAll('/', '~1'))
+  return `/${segments.join('/')}`
+}
+
+/**
+ * Throws `RepeatedKeyError` at the first object that repeats a key, at any depth. Keys compare
+ * after decoding escapes, so `"a"` and `"\u0061"` are one key. `text` must already be valid JSON:
+ * a caller that parsed it another way (Fastify's body parser) checks it with this alone.
+ *
+ * jsonc-parser's scanner does the tokenizing and decoding; the structure is followed with a stack
+ * of our own rather than its recursive `visit`, which overflows the call stack on a body nested a
+ * few thousand levels deep (a 1 MiB body can nest half a million).
+ */
+export function assertNoRepeatedKeys (text: string): void {
+  const scanner = createScanner(text, true)
+  const frames: Frame[] = []
+  let previous: SyntaxKind | undefined
+  for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
+    const top = frames.at(-1)
+    switch (token) {
+      case OPEN_BRACE:
+        frames.push({ keys: new Set(), key: '', index: 0 })
+        break
+      case OPEN_BRACKET:
+        frames.push({ keys: null, key: '', index: 0 })
+        break
+      case CLOSE_BRACE:
+      case CLOSE_BRACKET:
+        frames.pop()
+        break
+      case COMMA:
+        if (top !== undefined) top.index++
+        break
+      case STRING:
+        // In valid JSON, a string right after `{` or after a `,` inside an object is a key.
+        if (top?.keys != null && (previous === OPEN_BRACE || previous === COMMA)) {
+          const key = scanner.getTokenValue()
+          if (top.keys.has(key)) throw new RepeatedKeyError(key, pointerOf(frames))
+          top.keys.add(key)
+          top.key = key
+        }
+        break
+    }
+    previous = token
+  }
+}
+
+/**
+ * `JSON.parse`, except that an object with a repeated key is malformed (`RepeatedKeyError`)
+ * instead of quietly meaning its last value: an ambiguous order or answer is never acted on.
+ * Invalid JSON throws `JSON.parse`'s own `SyntaxError`.
+ */
+export function parseStrictJson (text: string): unknown {
+  const value: unknown = JSON.parse(text)
+  assertNoRepeatedKeys(text)
+  return value
+}
