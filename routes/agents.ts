@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Agent, AgentIdParams, AgentRegistration, PresenceReport, problemResponses, LARGE_BODY_LIMIT } from '../src/http/schemas.js'
+import { Agent, AgentIdParams, AgentRegistration, LARGE_BODY_LIMIT, PresenceReport, problemResponses, ref } from '../src/http/schemas.js'
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
 import { agentToWire } from '../src/http/wire.js'
@@ -11,12 +11,13 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.put('/v1/agents/:agent_id', {
     schema: {
+      operationId: 'registerAgent',
       tags: ['agents'],
       summary: 'Register an agent',
       description: 'Where the agent answers `GET /v1/kernels/{kernel_id}/running`; registering again moves it.',
       params: AgentIdParams,
-      body: AgentRegistration,
-      response: { 200: Agent, ...problemResponses(400, 401, 503) },
+      body: ref(AgentRegistration),
+      response: { 200: { ...ref(Agent), description: 'The agent as registered.' }, ...problemResponses(400, 401, 413, 414, 415, 500, 503) },
     },
   }, async (request) => {
     const { address, scaling_group: scalingGroup } = request.body
@@ -25,11 +26,12 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/v1/agents/:agent_id', {
     schema: {
+      operationId: 'getAgent',
       tags: ['agents'],
       summary: 'Read an agent',
       description: 'The agent\'s registration.',
       params: AgentIdParams,
-      response: { 200: Agent, ...problemResponses(400, 401, 404, 503) },
+      response: { 200: { ...ref(Agent), description: 'The agent.' }, ...problemResponses(400, 401, 404, 414, 500, 503) },
     },
   }, async (request) => {
     const agent = await agents.get(request.params.agent_id)
@@ -41,13 +43,14 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     bodyLimit: LARGE_BODY_LIMIT,
     config: { agentTokenAllowed: true },
     schema: {
+      operationId: 'reportPresence',
       tags: ['agents'],
       summary: 'Report kernel heartbeats',
       description: 'Writes each kernel\'s presence as a Backend.AI agent writes it to Valkey. No database lookup: ' +
         'any well-formed kernel id is accepted. Accepts AGENT_TOKEN as well as API_TOKEN.',
       params: AgentIdParams,
-      body: PresenceReport,
-      response: { 204: { type: 'null', description: 'Written.' }, ...problemResponses(400, 401, 413, 503) },
+      body: ref(PresenceReport),
+      response: { 204: { type: 'null', description: 'Written.' }, ...problemResponses(400, 401, 413, 414, 415, 500, 503) },
     },
   }, async (request, reply) => {
     const presence = new Map(Object.entries(request.body.kernels).map(([kernelId, running]) => [kernelId.toLowerCase(), running]))

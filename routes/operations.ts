@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Health, Readiness, ref } from '../src/http/schemas.js'
 
 const CHECK_TIMEOUT_MS = 1_000
 
@@ -13,28 +14,30 @@ async function check (probe: () => Promise<unknown>): Promise<string> {
   }
 }
 
-const Readiness = Type.Object({
-  status: Type.Enum(['ok', 'unavailable']),
-  checks: Type.Object({ database: Type.String(), presence: Type.String() }),
-})
-
 /** Probes and metrics for operators and orchestrators; open even when the API needs a token. */
 const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/healthz', {
     schema: {
+      operationId: 'getHealth',
       tags: ['operations'],
       summary: 'Liveness',
       description: 'Answers 200 while the process lives; checks no dependency.',
-      response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      security: [],
+      response: { 200: { ...ref(Health), description: 'Alive.' } },
     },
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/readyz', {
     schema: {
+      operationId: 'getReadiness',
       tags: ['operations'],
       summary: 'Readiness',
       description: 'Checks the database and the presence store, each within a second. 503 names what failed.',
-      response: { 200: Readiness, 503: Readiness },
+      security: [],
+      response: {
+        200: { ...ref(Readiness), description: 'Both stores answer.' },
+        503: { ...ref(Readiness), description: 'A store does not answer; its check says why.' },
+      },
     },
   }, async (_request, reply) => {
     const [database, presence] = await Promise.all([
@@ -47,11 +50,14 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/metrics', {
     schema: {
+      operationId: 'getMetrics',
       tags: ['operations'],
       summary: 'Prometheus metrics',
       description: 'Sweeps by group and outcome, terminations, skips, durations, agent RPC, lock contention, guard trips.',
-      produces: ['text/plain'],
-      response: { 200: Type.String() },
+      security: [],
+      response: {
+        200: { description: 'The Prometheus text exposition format.', content: { 'text/plain': { schema: Type.String() } } },
+      },
     },
   }, async (_request, reply) => {
     const { registry } = fastify.sweeper.metrics

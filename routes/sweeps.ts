@@ -2,8 +2,10 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
 import { useStrictJsonBodies } from '../src/plugins/strict-json-body.js'
-import { problemResponses, ScalingGroupParams, Sweep, SweepIdParams, SweepRequest, Name } from '../src/http/schemas.js'
+import { LocationHeader, Name, problemResponses, ref, ScalingGroupParams, Sweep, SweepIdParams, SweepList, SweepRequest } from '../src/http/schemas.js'
 import { sweepToWire } from '../src/http/wire.js'
+
+const DEFAULT_LIMIT = 50
 
 /** Trigger a sweep of a scaling group, and read sweeps back. */
 const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -13,14 +15,19 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/v1/scaling-groups/:scaling_group/sweeps', {
     schema: {
+      operationId: 'createSweep',
       tags: ['sweeps'],
       summary: 'Sweep a scaling group for stale kernels',
       description: 'Checks every RUNNING kernel of the group: presence in Valkey first, then, for the suspects, ' +
         'their own agent. Kernels their agent confirms dead move to TERMINATED, unless `dry_run` is set or the ' +
         'mass-termination guard trips (bypassed with `force`). Answers the recorded sweep.',
       params: ScalingGroupParams,
-      body: SweepRequest,
-      response: { 201: Sweep, ...problemResponses(400, 401, 409, 503) },
+      body: ref(SweepRequest),
+      'x-body-optional': true,
+      response: {
+        201: { ...ref(Sweep), description: 'The recorded sweep.', headers: LocationHeader },
+        ...problemResponses(400, 401, 409, 413, 414, 415, 500, 503),
+      },
     },
     // Every field is optional, so a request with no body at all is a plain sweep (a JSON null is
     // not "no body": it fails validation like any other non-object).
@@ -36,11 +43,12 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/v1/sweeps/:sweep_id', {
     schema: {
+      operationId: 'getSweep',
       tags: ['sweeps'],
       summary: 'Read a sweep',
       description: 'The sweep as it was answered when it ran (failed sweeps included, with their error).',
       params: SweepIdParams,
-      response: { 200: Sweep, ...problemResponses(400, 401, 404, 503) },
+      response: { 200: { ...ref(Sweep), description: 'The sweep.' }, ...problemResponses(400, 401, 404, 414, 500, 503) },
     },
   }, async (request) => {
     const sweep = await fastify.persistence.sweeps.get(request.params.sweep_id)
@@ -50,17 +58,18 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/v1/sweeps', {
     schema: {
+      operationId: 'listSweeps',
       tags: ['sweeps'],
       summary: 'List sweeps',
       description: 'Newest first, optionally of one scaling group.',
       querystring: Type.Object({
-        scaling_group: Type.Optional(Name),
-        limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        scaling_group: Type.Optional(ref(Name)),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: DEFAULT_LIMIT })),
       }, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(Sweep) }), ...problemResponses(400, 401, 503) },
+      response: { 200: { ...ref(SweepList), description: 'The sweeps.' }, ...problemResponses(400, 401, 500, 503) },
     },
   }, async (request) => {
-    const { scaling_group: scalingGroup, limit } = request.query
+    const { scaling_group: scalingGroup, limit = DEFAULT_LIMIT } = request.query
     const sweeps = await fastify.persistence.sweeps.list({ limit, ...(scalingGroup === undefined ? {} : { scalingGroup }) })
     return { items: sweeps.map(sweepToWire) }
   })

@@ -34,6 +34,9 @@ export interface BuildAppOptions {
 export async function buildApp (config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const retryAfterSec = Math.max(1, Math.ceil(config.sweepLockLifetimeSec / 6))
   const fastify = Fastify({
+    // Creating an embedded database (PGlite's initdb) takes seconds, more on a loaded machine;
+    // Fastify's default of 10 s per plugin would fail the start rather than wait for it.
+    pluginTimeout: 60_000,
     // Errors raised before routing (a malformed URL, an over-long parameter) are problems too.
     frameworkErrors: (error, _request, reply) => {
       sendProblem(reply, toProblem(error, retryAfterSec) ?? new HttpProblem(400, 'bad-request', 'Bad request', error.message))

@@ -1,59 +1,80 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { KERNEL_STATUSES } from '../domain/kernel-status.js'
 import { NAME_PATTERN } from '../domain/kernel-info.js'
-import { SkipCause } from '../domain/results.js'
-import { SweepOutcome } from '../domain/sweep.js'
-import { HealthCheckStatus } from '../domain/presence.js'
+import { HealthCheckStatus as HealthCheckStatuses } from '../domain/presence.js'
+import { SkipCause as SkipCauses } from '../domain/results.js'
+import { SweepOutcome as SweepOutcomes } from '../domain/sweep.js'
+import { PROBLEM_MEDIA_TYPE, ProblemType } from './problem.js'
+
+/**
+ * The wire shapes of contract §3, declared once as TypeBox schemas with an `$id`: registered in
+ * Fastify's schema store (validation, serialization) and emitted by @fastify/swagger under
+ * `components.schemas`, so generated clients get named types. Routes and other schemas refer to
+ * them with `ref()`.
+ */
 
 /** Body limit of the bulk routes (`PUT /v1/kernels`, heartbeats); the others keep Fastify's 1 MiB. */
 export const LARGE_BODY_LIMIT = 8 * 1024 * 1024
 
-/** The wire shapes of contract §3, as TypeBox schemas: validation, serialization and OpenAPI from one source. */
+/** A reference to a shared schema, typed as the schema it names. */
+export function ref<T extends TSchema> (schema: T): T {
+  const id = (schema as { $id?: string }).$id
+  if (id === undefined) throw new Error('only a schema with an $id can be referenced')
+  return Type.Unsafe<Static<T>>({ $ref: id }) as unknown as T
+}
 
+/** A closed set of strings, typed as its members (TypeBox's own `Enum` leaves `type` out). */
+function stringEnum<const T extends readonly string[]> (values: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
+
+// From a real run of `npm run demo` (two of its twelve kernels), so the examples agree with each
+// other and with what the service answers.
 const EXAMPLE_KERNEL_ID = '6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30'
+const EXAMPLE_DEAD_KERNEL_ID = '4bce9f37-30a9-4276-8275-5db1aa6d9ace'
 const EXAMPLE_SESSION_ID = '0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f'
-const EXAMPLE_SWEEP_ID = '3d0b3f52-1c44-4e9a-8a8c-5a2f0f6e7b11'
+const EXAMPLE_SWEEP_ID = 'f9764a5e-9a61-443c-9616-13070f961d8b'
 
-export const Uuid = Type.String({ format: 'uuid', examples: [EXAMPLE_KERNEL_ID] })
-export const Name = Type.String({ pattern: NAME_PATTERN.source, examples: ['default'] })
-export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-27T17:00:00.000Z'] })
-export const KernelStatusSchema = Type.Enum([...KERNEL_STATUSES], { examples: ['RUNNING'] })
-const SkipCauseSchema = Type.Enum(Object.values(SkipCause), { examples: ['agent_timeout'] })
-const PresenceSchema = Type.Union([Type.Enum(Object.values(HealthCheckStatus)), Type.Null()])
+const Uuid = Type.String({ format: 'uuid', examples: [EXAMPLE_KERNEL_ID] })
+const Timestamp = Type.String({ format: 'date-time', examples: ['2026-12-02T06:00:00.000Z'] })
 
-export const Problem = Type.Object({
-  type: Type.String({ description: 'Stable kind of error, e.g. validation-error, lock-busy, presence-unavailable.' }),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  sweep_id: Type.Optional(Type.String({ format: 'uuid', description: 'The failed sweep, recorded under this id.' })),
-}, { description: 'RFC 9457 problem details.' })
+export const Name = Type.String({
+  $id: 'Name', pattern: NAME_PATTERN.source, examples: ['default'], description: 'A scaling group or agent name.',
+})
+export const KernelStatus = stringEnum(KERNEL_STATUSES, { $id: 'KernelStatus', examples: ['RUNNING'] })
+export const HealthCheckStatus = stringEnum(Object.values(HealthCheckStatuses), {
+  $id: 'HealthCheckStatus', description: 'A kernel\'s heartbeat as the presence store has it.',
+})
+export const SkipCause = stringEnum(Object.values(SkipCauses), { $id: 'SkipCause', examples: ['agent_timeout'] })
+export const SweepOutcome = stringEnum(Object.values(SweepOutcomes), { $id: 'SweepOutcome' })
 
 export const KernelTransitionInfo = Type.Object({
   kernel_id: Uuid,
-  from_status: KernelStatusSchema,
-  reason: Type.Union([Type.String(), Type.Null()]),
-})
+  from_status: ref(KernelStatus),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'Null on successes.' }),
+}, { $id: 'KernelTransitionInfo' })
+
+export const SkippedKernel = Type.Object({
+  kernel_id: Uuid,
+  cause: ref(SkipCause),
+  confirmations: Type.Optional(Type.Integer({ minimum: 1, description: 'With awaiting_confirmation: the sweeps in a row that found it dead so far.' })),
+}, { $id: 'SkippedKernel' })
 
 export const Sweep = Type.Object({
   sweep_id: Uuid,
-  scaling_group: Name,
+  scaling_group: ref(Name),
   handler: Type.String({ examples: ['sweep-stale-kernels'] }),
   dry_run: Type.Boolean(),
   forced: Type.Boolean(),
-  outcome: Type.Enum(Object.values(SweepOutcome)),
+  outcome: ref(SweepOutcome),
   started_at: Timestamp,
   finished_at: Timestamp,
   result: Type.Object({
-    successes: Type.Array(KernelTransitionInfo),
-    failures: Type.Array(KernelTransitionInfo),
+    successes: Type.Array(ref(KernelTransitionInfo)),
+    failures: Type.Array(ref(KernelTransitionInfo)),
   }, { description: 'The HandlerResult: every kernel swept, once, in input order.' }),
   terminated: Type.Array(Uuid, { description: 'Kernels whose status this sweep changed.' }),
-  skipped: Type.Array(Type.Object({
-    kernel_id: Uuid,
-    cause: SkipCauseSchema,
-    confirmations: Type.Optional(Type.Integer({ minimum: 1, description: 'With awaiting_confirmation: the sweeps in a row that found it dead so far.' })),
-  }), {
+  skipped: Type.Array(ref(SkippedKernel), {
     description: 'Suspect kernels left alone: their agent gave no verdict, or it is not yet confirmed (SWEEP_CONFIRMATIONS).',
   }),
   counts: Type.Object({
@@ -64,77 +85,127 @@ export const Sweep = Type.Object({
     skipped: Type.Integer({ minimum: 0 }),
   }, { description: 'The sizes of the lists above.' }),
   error: Type.Union([Type.String(), Type.Null()], { description: 'Why a failed sweep failed; null otherwise.' }),
+}, {
+  $id: 'Sweep',
+  description: 'A recorded sweep, as it was answered when it ran.',
+  examples: [{
+    sweep_id: EXAMPLE_SWEEP_ID,
+    scaling_group: 'default',
+    handler: 'sweep-stale-kernels',
+    dry_run: false,
+    forced: false,
+    outcome: 'completed',
+    started_at: '2026-12-02T05:51:49.731Z',
+    finished_at: '2026-12-02T05:51:49.774Z',
+    result: {
+      successes: [{ kernel_id: EXAMPLE_KERNEL_ID, from_status: 'RUNNING', reason: null }],
+      failures: [{ kernel_id: EXAMPLE_DEAD_KERNEL_ID, from_status: 'RUNNING', reason: 'STALE_KERNEL' }],
+    },
+    terminated: [EXAMPLE_DEAD_KERNEL_ID],
+    skipped: [],
+    counts: { kernels: 2, successes: 1, failures: 1, terminated: 1, skipped: 0 },
+    error: null,
+  }],
 })
+
+export const SweepList = Type.Object({ items: Type.Array(ref(Sweep)) }, { $id: 'SweepList', description: 'Newest first.' })
 
 export const SweepRequest = Type.Object({
   handler: Type.Optional(Type.Literal('sweep-stale-kernels', { default: 'sweep-stale-kernels' })),
   dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Check and report, change nothing.' })),
   force: Type.Optional(Type.Boolean({ default: false, description: 'Bypass the mass-termination guard.' })),
-}, { additionalProperties: false, examples: [{ dry_run: true }] })
+}, { $id: 'SweepRequest', additionalProperties: false, examples: [{ dry_run: true }] })
 
 export const Kernel = Type.Object({
   kernel_id: Uuid,
   session_id: Uuid,
-  scaling_group: Name,
-  agent_id: Type.Union([Name, Type.Null()]),
-  status: KernelStatusSchema,
+  scaling_group: ref(Name),
+  agent_id: Type.Union([ref(Name), Type.Null()]),
+  status: ref(KernelStatus),
   status_info: Type.Union([Type.String(), Type.Null()]),
   status_changed_at: Timestamp,
   terminated_at: Type.Union([Timestamp, Type.Null()]),
   created_at: Timestamp,
   version: Type.Integer({ minimum: 1, description: '1 at creation, raised by every change (a termination too); the ETag.' }),
+}, {
+  $id: 'Kernel',
+  examples: [{
+    kernel_id: EXAMPLE_KERNEL_ID,
+    session_id: EXAMPLE_SESSION_ID,
+    scaling_group: 'default',
+    agent_id: 'a1',
+    status: 'RUNNING',
+    status_info: null,
+    status_changed_at: '2026-12-02T05:59:00.000Z',
+    terminated_at: null,
+    created_at: '2026-12-02T05:59:00.000Z',
+    version: 1,
+  }],
 })
+
+export const KernelList = Type.Object({
+  items: Type.Array(ref(Kernel)),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass back as `cursor` for the next page; null on the last.' }),
+}, { $id: 'KernelList' })
 
 const kernelFields = {
   session_id: Type.String({ format: 'uuid', examples: [EXAMPLE_SESSION_ID] }),
-  scaling_group: Name,
-  agent_id: Type.Union([Type.String({ pattern: NAME_PATTERN.source, examples: ['a1'] }), Type.Null()]),
-  status: KernelStatusSchema,
+  scaling_group: ref(Name),
+  agent_id: Type.Union([ref(Name), Type.Null()]),
+  status: ref(KernelStatus),
 }
 
 export const KernelUpsert = Type.Object(kernelFields, {
+  $id: 'KernelUpsert',
   additionalProperties: false,
   examples: [{ session_id: EXAMPLE_SESSION_ID, scaling_group: 'default', agent_id: 'a1', status: 'RUNNING' }],
 })
 
+export const KernelBulkEntry = Type.Object({
+  kernel_id: Uuid,
+  ...kernelFields,
+  expected_version: Type.Optional(Type.Integer({
+    minimum: 1, description: 'Replace only while the kernel exists at this version; otherwise the whole request is 412.',
+  })),
+}, { $id: 'KernelBulkEntry', additionalProperties: false })
+
 export const KernelBulkUpsert = Type.Object({
-  kernels: Type.Array(Type.Object({
-    kernel_id: Uuid,
-    ...kernelFields,
-    expected_version: Type.Optional(Type.Integer({
-      minimum: 1, description: 'Replace only while the kernel exists at this version; otherwise the whole request is 412.',
-    })),
-  }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 }),
+  kernels: Type.Array(ref(KernelBulkEntry), { minItems: 1, maxItems: 10_000 }),
 }, {
+  $id: 'KernelBulkUpsert',
   additionalProperties: false,
   examples: [{ kernels: [{ kernel_id: EXAMPLE_KERNEL_ID, session_id: EXAMPLE_SESSION_ID, scaling_group: 'default', agent_id: 'a1', status: 'RUNNING' }] }],
 })
 
+export const KernelBulkUpsertResult = Type.Object({ upserted: Type.Integer({ minimum: 1 }) }, { $id: 'KernelBulkUpsertResult' })
+
 export const KernelStatusChange = Type.Object({
-  from_status: KernelStatusSchema,
-  to_status: KernelStatusSchema,
+  from_status: ref(KernelStatus),
+  to_status: ref(KernelStatus),
   reason: Type.Union([Type.String(), Type.Null()]),
-  sweep_id: Type.Union([Uuid, Type.Null()]),
+  sweep_id: Type.Union([Uuid, Type.Null()], { description: 'The sweep that made the change; null for a change by PUT.' }),
   changed_at: Timestamp,
-})
+}, { $id: 'KernelStatusChange' })
+
+export const KernelHistory = Type.Object({ items: Type.Array(ref(KernelStatusChange)) }, { $id: 'KernelHistory', description: 'Oldest first.' })
 
 export const KernelPresence = Type.Object({
   kernel_id: Uuid,
-  presence: PresenceSchema,
+  presence: Type.Union([ref(HealthCheckStatus), Type.Null()], { description: 'Null: no record.' }),
   last_presence: Type.Union([Type.Integer(), Type.Null()], { description: 'Seconds since the epoch of the last heartbeat.' }),
-})
+}, { $id: 'KernelPresence' })
 
 export const Agent = Type.Object({
-  agent_id: Name,
+  agent_id: ref(Name),
   address: Type.String({ examples: ['http://127.0.0.1:9101'] }),
-  scaling_group: Name,
+  scaling_group: ref(Name),
   registered_at: Timestamp,
-})
+}, { $id: 'Agent' })
 
 export const AgentRegistration = Type.Object({
   address: Type.String({ pattern: '^https?://[^/?#\\s]+$', maxLength: 2048, examples: ['http://127.0.0.1:9101'] }),
-  scaling_group: Name,
-}, { additionalProperties: false, examples: [{ address: 'http://127.0.0.1:9101', scaling_group: 'default' }] })
+  scaling_group: ref(Name),
+}, { $id: 'AgentRegistration', additionalProperties: false, examples: [{ address: 'http://127.0.0.1:9101', scaling_group: 'default' }] })
 
 export const PresenceReport = Type.Object({
   kernels: Type.Unsafe<Record<string, boolean>>({
@@ -145,7 +216,22 @@ export const PresenceReport = Type.Object({
     maxProperties: 10_000,
     description: 'Kernel id → running (true) or present but unhealthy (false).',
   }),
-}, { additionalProperties: false, examples: [{ kernels: { [EXAMPLE_KERNEL_ID]: true } }] })
+}, { $id: 'PresenceReport', additionalProperties: false, examples: [{ kernels: { [EXAMPLE_KERNEL_ID]: true } }] })
+
+export const Health = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health' })
+
+export const Readiness = Type.Object({
+  status: stringEnum(['ok', 'unavailable']),
+  checks: Type.Object({
+    database: Type.String({ description: '"ok", or why not.' }),
+    presence: Type.String({ description: '"ok", or why not.' }),
+  }),
+}, { $id: 'Readiness', examples: [{ status: 'ok', checks: { database: 'ok', presence: 'ok' } }] })
+
+export const ScalingGroupParams = Type.Object({ scaling_group: ref(Name) })
+export const SweepIdParams = Type.Object({ sweep_id: Type.String({ format: 'uuid', examples: [EXAMPLE_SWEEP_ID] }) })
+export const KernelIdParams = Type.Object({ kernel_id: Uuid })
+export const AgentIdParams = Type.Object({ agent_id: Type.String({ pattern: NAME_PATTERN.source, examples: ['a1'] }) })
 
 /** `If-Match` on `PUT /v1/kernels/{kernel_id}`; the `ETag` that `GET` and `PUT` answer with. */
 export const IfMatchHeaders = Type.Object({
@@ -156,27 +242,77 @@ export const IfMatchHeaders = Type.Object({
   })),
 })
 export const ETagHeader = { etag: { type: 'string', description: 'The kernel\'s version, quoted: `"3"`.' } }
-
-export const ScalingGroupParams = Type.Object({ scaling_group: Name })
-export const SweepIdParams = Type.Object({ sweep_id: Type.String({ format: 'uuid', examples: [EXAMPLE_SWEEP_ID] }) })
-export const KernelIdParams = Type.Object({ kernel_id: Uuid })
-export const AgentIdParams = Type.Object({ agent_id: Type.String({ pattern: NAME_PATTERN.source, examples: ['a1'] }) })
+export const LocationHeader = { location: { type: 'string', description: 'Where the sweep can be read back: `/v1/sweeps/{sweep_id}`.' } }
 
 export type SweepWire = Static<typeof Sweep>
 export type KernelWire = Static<typeof Kernel>
 export type AgentWire = Static<typeof Agent>
 
-const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid request: the detail names the field. Nothing was written.',
-  401: 'Missing or wrong bearer token.',
-  404: 'No such resource.',
-  409: 'A sweep of this scaling group is already running; see Retry-After.',
-  412: 'The kernel is missing or not at the version the request expects: nothing was written.',
-  413: 'Request body too large.',
-  503: 'A store is unavailable, or the sweep outlived its lock: nothing was terminated.',
+/**
+ * RFC 9457 problem details, one named schema per status code with the `type`s that status can
+ * carry, so a client can narrow on `lock-busy`. Every error is sent as `application/problem+json`.
+ */
+const PROBLEMS: Record<number, { id: string, types: readonly ProblemType[], description: string, headers?: Record<string, unknown> }> = {
+  400: {
+    id: 'BadRequestProblem',
+    types: [ProblemType.VALIDATION_ERROR, ProblemType.MALFORMED_JSON, ProblemType.BAD_URL, ProblemType.BAD_REQUEST],
+    description: 'Invalid request: the detail names the field. Nothing was written.',
+  },
+  401: {
+    id: 'UnauthorizedProblem',
+    types: [ProblemType.UNAUTHORIZED],
+    description: 'Missing or wrong bearer token.',
+    headers: { 'www-authenticate': { type: 'string', description: '`Bearer`.' } },
+  },
+  404: { id: 'NotFoundProblem', types: [ProblemType.NOT_FOUND], description: 'No such resource.' },
+  409: {
+    id: 'LockBusyProblem',
+    types: [ProblemType.LOCK_BUSY],
+    description: 'A sweep of this scaling group is already running.',
+    headers: { 'retry-after': { type: 'string', description: 'Seconds to wait before trying again.' } },
+  },
+  412: {
+    id: 'PreconditionFailedProblem',
+    types: [ProblemType.PRECONDITION_FAILED],
+    description: 'The kernel is missing or not at the version the request expects: nothing was written.',
+  },
+  413: { id: 'BodyTooLargeProblem', types: [ProblemType.BODY_TOO_LARGE], description: 'Request body too large.' },
+  414: { id: 'UriTooLongProblem', types: [ProblemType.URI_TOO_LONG], description: 'A path parameter is longer than any valid value.' },
+  415: { id: 'UnsupportedMediaTypeProblem', types: [ProblemType.UNSUPPORTED_MEDIA_TYPE], description: 'The body is not application/json.' },
+  500: { id: 'InternalErrorProblem', types: [ProblemType.INTERNAL_ERROR], description: 'A fault of the service; its logs say more.' },
+  503: {
+    id: 'UnavailableProblem',
+    types: [ProblemType.PRESENCE_UNAVAILABLE, ProblemType.DATABASE_UNAVAILABLE, ProblemType.LOCK_EXPIRED, ProblemType.SHUTTING_DOWN],
+    description: 'A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated.',
+  },
 }
 
+const problemSchemas = Object.fromEntries(Object.entries(PROBLEMS).map(([status, problem]) => [status, Type.Object({
+  type: stringEnum(problem.types, { description: 'The stable kind of the error.' }),
+  title: Type.String(),
+  status: Type.Literal(Number(status)),
+  detail: Type.String(),
+  sweep_id: Type.Optional(Type.String({ format: 'uuid', description: 'A failed sweep, recorded under this id.' })),
+}, { $id: problem.id, description: `RFC 9457 problem details: ${problem.description}` })]))
+
 /** Problem-details responses for the given status codes, for a route's `response` schema. */
-export function problemResponses (...codes: number[]): Record<number, typeof Problem> {
-  return Object.fromEntries(codes.map((code) => [code, Type.Object(Problem.properties, { description: PROBLEM_DESCRIPTIONS[code] ?? 'Error.' })]))
+export function problemResponses (...codes: Array<keyof typeof PROBLEMS>): Record<number, unknown> {
+  return Object.fromEntries(codes.map((code) => {
+    const problem = PROBLEMS[code]!
+    return [code, {
+      description: problem.description,
+      ...(problem.headers === undefined ? {} : { headers: problem.headers }),
+      content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: problem.id } } },
+    }]
+  }))
 }
+
+/** Every named schema, in an order where each comes after those it refers to. */
+export const SHARED_SCHEMAS: readonly TSchema[] = [
+  Name, KernelStatus, HealthCheckStatus, SkipCause, SweepOutcome,
+  KernelTransitionInfo, SkippedKernel, Sweep, SweepList, SweepRequest,
+  Kernel, KernelList, KernelUpsert, KernelBulkEntry, KernelBulkUpsert, KernelBulkUpsertResult,
+  KernelStatusChange, KernelHistory, KernelPresence,
+  Agent, AgentRegistration, PresenceReport, Health, Readiness,
+  ...Object.values(problemSchemas),
+]

@@ -1,19 +1,7 @@
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import Postgrator from 'postgrator'
+import { packageRoot } from '../package-info.js'
 import type { Database } from './database.js'
-
-/** The top-level `migrations/` folder, found from here whether running from `src/` or `dist/src/`. */
-function migrationsDir (): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'migrations', '001.do.kernels.sql'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('migrations folder not found')
-    dir = parent
-  }
-  return join(dir, 'migrations')
-}
 
 // Taken for the whole run so instances starting together migrate one after another; the second
 // then finds nothing to do. A single-key lock never collides with the two-key sweep locks.
@@ -29,7 +17,7 @@ export async function runMigrations (db: Database): Promise<number[]> {
         'SELECT current_database() AS database, current_schema() AS schema'
       )
       const postgrator = new Postgrator({
-        migrationPattern: join(migrationsDir(), '*.sql'),
+        migrationPattern: join(packageRoot(), 'migrations', '*.sql'),
         driver: 'pg',
         database: where?.database ?? '',
         currentSchema: where?.schema ?? 'public',

@@ -2,7 +2,7 @@ import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { ShuttingDownError, SweepFailedError } from '../coordinator/errors.js'
 import { InvalidKernelError } from '../domain/kernel-info.js'
-import { HttpProblem, sendProblem } from '../http/problem.js'
+import { HttpProblem, type ProblemType, sendProblem } from '../http/problem.js'
 import { DatabaseUnavailableError } from '../persistence/database.js'
 import { BulkUpsertError, InvalidCursorError, PreconditionFailedError } from '../persistence/kernel-repository.js'
 import { LockBusyError, LockExpiredError } from '../persistence/locks/lock-factory.js'
@@ -24,7 +24,7 @@ function describeValidation (context: string, issue: ValidationIssue): string {
   return `${path} ${issue.message ?? 'is invalid'}`
 }
 
-function unavailable (type: string, title: string, cause: Error, sweepId?: string): HttpProblem {
+function unavailable (type: ProblemType, title: string, cause: Error, sweepId?: string): HttpProblem {
   return new HttpProblem(503, type, title, cause.message, sweepId === undefined ? {} : { sweep_id: sweepId })
 }
 

@@ -1,10 +1,32 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
+import { PACKAGE_VERSION } from '../package-info.js'
+
+interface Operation {
+  'x-body-optional'?: boolean
+  requestBody?: { required?: boolean }
+}
+
+/**
+ * @fastify/swagger marks every request body required (Fastify needs one where a body schema is
+ * declared); a route whose body may be left out says so with `x-body-optional`, turned here into
+ * what the document means.
+ */
+function markOptionalBodies (document: { paths?: Record<string, Record<string, Operation>> }): void {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      if (operation['x-body-optional'] !== true) continue
+      delete operation['x-body-optional']
+      if (operation.requestBody !== undefined) operation.requestBody.required = false
+    }
+  }
+}
 
 /**
  * The OpenAPI document, generated from the routes' own TypeBox schemas; `openapi.yaml` is this
- * document written down (`npm run openapi`), and a test fails when the two differ.
+ * document written down (`npm run openapi`), and a test fails when the two differ. Named schemas
+ * keep their `$id` as their name under `components.schemas`.
  */
 export default fp(async (fastify) => {
   await fastify.register(swagger, {
@@ -12,11 +34,14 @@ export default fp(async (fastify) => {
       openapi: '3.1.0',
       info: {
         title: 'kernel-sweeper',
-        version: '1.0.0',
+        version: PACKAGE_VERSION,
         description: 'Finds compute kernels the scheduler believes RUNNING but which have died, and moves them to ' +
           'TERMINATED without ever terminating a live one: a kernel is declared dead only when its presence in ' +
-          'Valkey is stale or missing and its own agent says it does not run.',
+          'Valkey is stale or missing and its own agent says it does not run. Errors are RFC 9457 problem ' +
+          'details (`application/problem+json`) with a stable `type`.',
+        license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
       },
+      servers: [{ url: 'http://127.0.0.1:8080', description: 'The service as `npm start` runs it (HOST and PORT change it).' }],
       tags: [
         { name: 'sweeps', description: 'Trigger sweeps and read their records.' },
         { name: 'kernels', description: 'The kernels sweeps work on.' },
@@ -26,6 +51,14 @@ export default fp(async (fastify) => {
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN (or AGENT_TOKEN for heartbeats), when set.' } },
       },
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+    transformObject: (document) => {
+      if (!('openapiObject' in document)) return document.swaggerObject
+      markOptionalBodies(document.openapiObject as Parameters<typeof markOptionalBodies>[0])
+      return document.openapiObject
     },
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs' })

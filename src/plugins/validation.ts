@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv'
 import addFormats from 'ajv-formats'
 import fp from 'fastify-plugin'
+import { SHARED_SCHEMAS } from '../http/schemas.js'
 
 function compiler (options: Options): Ajv {
   const ajv = new Ajv({
@@ -11,15 +12,18 @@ function compiler (options: Options): Ajv {
     ...options,
   })
   addFormats.default(ajv)
+  for (const schema of SHARED_SCHEMAS) ajv.addSchema(schema)
   return ajv
 }
 
 /**
  * Bodies are validated strictly (no coercion: `"true"` is not a boolean, and a mistyped
  * `"dryrun"` is refused rather than ignored); query strings and path parameters, which are
- * text by nature, are coerced.
+ * text by nature, are coerced. The named wire schemas are known to both validators and to
+ * Fastify's schema store, which serializes answers with them and hands them to the API document.
  */
 export default fp(async (fastify) => {
+  for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema)
   const strict = compiler({ coerceTypes: false })
   const coercing = compiler({ coerceTypes: 'array' })
   fastify.setValidatorCompiler(({ schema, httpPart }) =>

@@ -3,7 +3,7 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import fc from 'fast-check'
 import t from 'tap'
-import { AgentRegistration, KernelBulkUpsert, KernelUpsert, PresenceReport, SweepRequest } from '../../src/http/schemas.js'
+import { AgentRegistration, KernelBulkUpsert, KernelUpsert, PresenceReport, SHARED_SCHEMAS, SweepRequest } from '../../src/http/schemas.js'
 import { testApp } from '../helpers/app.js'
 import { skipWithoutPostgres } from '../helpers/postgres.js'
 import { skipWithoutRedis } from '../helpers/redis.js'
@@ -88,6 +88,7 @@ t.test('bad input never writes and always answers a 4xx problem', { skip: (await
 
   await t.test('1,000 requests from the complements of the route schemas (fast-check)', async (t) => {
     const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, strict: false })
+    for (const schema of SHARED_SCHEMAS) ajv.addSchema(schema)
     addFormats.default(ajv)
     const validators = writers.map((writer) => ajv.compile(writer.schema))
     const value = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.string(), fc.constantFrom(...nasty),
