@@ -3,7 +3,9 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', '.data/**', 'coverage/**', '.tap/**'],
+    // clients/typescript/schema.ts is openapi-typescript's output, kept byte for byte as it makes it
+    // (a test compares the two), so its style is the generator's.
+    ignores: ['dist/**', '.data/**', 'coverage/**', '.tap/**', 'clients/typescript/schema.ts'],
   }),
   {
     rules: {

@@ -290,7 +290,7 @@ const PROBLEMS: Record<number, { id: string, types: readonly ProblemType[], desc
 const problemSchemas = Object.fromEntries(Object.entries(PROBLEMS).map(([status, problem]) => [status, Type.Object({
   type: stringEnum(problem.types, { description: 'The stable kind of the error.' }),
   title: Type.String(),
-  status: Type.Literal(Number(status)),
+  status: Type.Unsafe<number>({ type: 'integer', const: Number(status) }),
   detail: Type.String(),
   sweep_id: Type.Optional(Type.String({ format: 'uuid', description: 'A failed sweep, recorded under this id.' })),
 }, { $id: problem.id, description: `RFC 9457 problem details: ${problem.description}` })]))

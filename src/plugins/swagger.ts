@@ -41,7 +41,8 @@ export default fp(async (fastify) => {
           'details (`application/problem+json`) with a stable `type`.',
         license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
       },
-      servers: [{ url: 'http://127.0.0.1:8080', description: 'The service as `npm start` runs it (HOST and PORT change it).' }],
+      // Relative: wherever the document is served from (any HOST and PORT, behind a proxy) is the service.
+      servers: [{ url: '/', description: 'The service that serves this document.' }],
       tags: [
         { name: 'sweeps', description: 'Trigger sweeps and read their records.' },
         { name: 'kernels', description: 'The kernels sweeps work on.' },

@@ -1,0 +1,1854 @@
+/**
+ * Generated from openapi.yaml by openapi-typescript (`npm run client`): do not edit by hand.
+ * test/clients/typescript-client.test.ts fails when this file differs from what that command makes.
+ */
+
+export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness
+         * @description Answers 200 while the process lives; checks no dependency.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Checks the database and the presence store, each within a second. 503 names what failed.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Sweeps by group and outcome, terminations, skips, durations, agent RPC, lock contention, guard trips.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scaling-groups/{scaling_group}/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sweep a scaling group for stale kernels
+         * @description Checks every RUNNING kernel of the group: presence in Valkey first, then, for the suspects, their own agent. Kernels their agent confirms dead move to TERMINATED, unless `dry_run` is set or the mass-termination guard trips (bypassed with `force`). Answers the recorded sweep.
+         */
+        post: operations["createSweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sweeps/{sweep_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a sweep
+         * @description The sweep as it was answered when it ran (failed sweeps included, with their error).
+         */
+        get: operations["getSweep"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List sweeps
+         * @description Newest first, optionally of one scaling group.
+         */
+        get: operations["listSweeps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kernels/{kernel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a kernel
+         * @description The kernel with its status, the bookkeeping of its last change and its version (also the ETag).
+         */
+        get: operations["getKernel"];
+        /**
+         * Create or replace a kernel
+         * @description A status change of an existing kernel is written to its history; creating one writes none. Any change raises the version; with `If-Match` the kernel is replaced only at the given version.
+         */
+        put: operations["upsertKernel"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kernels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List kernels
+         * @description In id order, a page at a time; pass `next_cursor` back as `cursor` for the next page.
+         */
+        get: operations["listKernels"];
+        /**
+         * Create or replace many kernels
+         * @description 1 to 10,000 kernels in one transaction: all are written, or none. An entry with `expected_version` is only replaced at that version; if any is missing or at another, nothing is written (412).
+         */
+        put: operations["upsertKernels"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kernels/{kernel_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a kernel's status history
+         * @description Every status change, oldest first, with the sweep that made it (if any).
+         */
+        get: operations["getKernelHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kernels/{kernel_id}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a kernel's presence
+         * @description The heartbeat as the presence store has it now (read-only: unlike a sweep, this records no check).
+         */
+        get: operations["getKernelPresence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an agent
+         * @description The agent's registration.
+         */
+        get: operations["getAgent"];
+        /**
+         * Register an agent
+         * @description Where the agent answers `GET /v1/kernels/{kernel_id}/running`; registering again moves it.
+         */
+        put: operations["registerAgent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent_id}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report kernel heartbeats
+         * @description Writes each kernel's presence as a Backend.AI agent writes it to Valkey. No database lookup: any well-formed kernel id is accepted. Accepts AGENT_TOKEN as well as API_TOKEN.
+         */
+        post: operations["reportPresence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /**
+         * @description A scaling group or agent name.
+         * @example default
+         */
+        Name: string;
+        /**
+         * @example RUNNING
+         * @enum {string}
+         */
+        KernelStatus: "PENDING" | "RESERVED" | "SCHEDULED" | "PREPARING" | "BUILDING" | "PULLING" | "PREPARED" | "CREATING" | "RUNNING" | "RESTARTING" | "RESIZING" | "SUSPENDED" | "TERMINATING" | "TERMINATED" | "ERROR" | "CANCELLED";
+        /**
+         * @description A kernel's heartbeat as the presence store has it.
+         * @enum {string}
+         */
+        HealthCheckStatus: "ALIVE" | "UNHEALTHY" | "STALE";
+        /**
+         * @example agent_timeout
+         * @enum {string}
+         */
+        SkipCause: "no_agent" | "agent_timeout" | "agent_mismatch" | "agent_error" | "awaiting_confirmation";
+        /** @enum {string} */
+        SweepOutcome: "completed" | "dry_run" | "guard_tripped" | "failed";
+        KernelTransitionInfo: {
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            kernel_id: string;
+            from_status: components["schemas"]["KernelStatus"];
+            /** @description Null on successes. */
+            reason: string | null;
+        };
+        SkippedKernel: {
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            kernel_id: string;
+            cause: components["schemas"]["SkipCause"];
+            /** @description With awaiting_confirmation: the sweeps in a row that found it dead so far. */
+            confirmations?: number;
+        };
+        /**
+         * @description A recorded sweep, as it was answered when it ran.
+         * @example {
+         *       "sweep_id": "f9764a5e-9a61-443c-9616-13070f961d8b",
+         *       "scaling_group": "default",
+         *       "handler": "sweep-stale-kernels",
+         *       "dry_run": false,
+         *       "forced": false,
+         *       "outcome": "completed",
+         *       "started_at": "2026-12-02T05:51:49.731Z",
+         *       "finished_at": "2026-12-02T05:51:49.774Z",
+         *       "result": {
+         *         "successes": [
+         *           {
+         *             "kernel_id": "6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30",
+         *             "from_status": "RUNNING",
+         *             "reason": null
+         *           }
+         *         ],
+         *         "failures": [
+         *           {
+         *             "kernel_id": "4bce9f37-30a9-4276-8275-5db1aa6d9ace",
+         *             "from_status": "RUNNING",
+         *             "reason": "STALE_KERNEL"
+         *           }
+         *         ]
+         *       },
+         *       "terminated": [
+         *         "4bce9f37-30a9-4276-8275-5db1aa6d9ace"
+         *       ],
+         *       "skipped": [],
+         *       "counts": {
+         *         "kernels": 2,
+         *         "successes": 1,
+         *         "failures": 1,
+         *         "terminated": 1,
+         *         "skipped": 0
+         *       },
+         *       "error": null
+         *     }
+         */
+        Sweep: {
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            sweep_id: string;
+            scaling_group: components["schemas"]["Name"];
+            /** @example sweep-stale-kernels */
+            handler: string;
+            dry_run: boolean;
+            forced: boolean;
+            outcome: components["schemas"]["SweepOutcome"];
+            /**
+             * Format: date-time
+             * @example 2026-12-02T06:00:00.000Z
+             */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-02T06:00:00.000Z
+             */
+            finished_at: string;
+            /** @description The HandlerResult: every kernel swept, once, in input order. */
+            result: {
+                successes: components["schemas"]["KernelTransitionInfo"][];
+                failures: components["schemas"]["KernelTransitionInfo"][];
+            };
+            /** @description Kernels whose status this sweep changed. */
+            terminated: string[];
+            /** @description Suspect kernels left alone: their agent gave no verdict, or it is not yet confirmed (SWEEP_CONFIRMATIONS). */
+            skipped: components["schemas"]["SkippedKernel"][];
+            /** @description The sizes of the lists above. */
+            counts: {
+                kernels: number;
+                successes: number;
+                failures: number;
+                terminated: number;
+                skipped: number;
+            };
+            /** @description Why a failed sweep failed; null otherwise. */
+            error: string | null;
+        };
+        /** @description Newest first. */
+        SweepList: {
+            items: components["schemas"]["Sweep"][];
+        };
+        /**
+         * @example {
+         *       "dry_run": true
+         *     }
+         */
+        SweepRequest: {
+            /**
+             * @default sweep-stale-kernels
+             * @enum {string}
+             */
+            handler?: "sweep-stale-kernels";
+            /**
+             * @description Check and report, change nothing.
+             * @default false
+             */
+            dry_run?: boolean;
+            /**
+             * @description Bypass the mass-termination guard.
+             * @default false
+             */
+            force?: boolean;
+        };
+        /**
+         * @example {
+         *       "kernel_id": "6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30",
+         *       "session_id": "0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f",
+         *       "scaling_group": "default",
+         *       "agent_id": "a1",
+         *       "status": "RUNNING",
+         *       "status_info": null,
+         *       "status_changed_at": "2026-12-02T05:59:00.000Z",
+         *       "terminated_at": null,
+         *       "created_at": "2026-12-02T05:59:00.000Z",
+         *       "version": 1
+         *     }
+         */
+        Kernel: {
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            kernel_id: string;
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            session_id: string;
+            scaling_group: components["schemas"]["Name"];
+            agent_id: components["schemas"]["Name"] | null;
+            status: components["schemas"]["KernelStatus"];
+            status_info: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-02T06:00:00.000Z
+             */
+            status_changed_at: string;
+            terminated_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-02T06:00:00.000Z
+             */
+            created_at: string;
+            /** @description 1 at creation, raised by every change (a termination too); the ETag. */
+            version: number;
+        };
+        KernelList: {
+            items: components["schemas"]["Kernel"][];
+            /** @description Pass back as `cursor` for the next page; null on the last. */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "session_id": "0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f",
+         *       "scaling_group": "default",
+         *       "agent_id": "a1",
+         *       "status": "RUNNING"
+         *     }
+         */
+        KernelUpsert: {
+            /**
+             * Format: uuid
+             * @example 0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f
+             */
+            session_id: string;
+            scaling_group: components["schemas"]["Name"];
+            agent_id: components["schemas"]["Name"] | null;
+            status: components["schemas"]["KernelStatus"];
+        };
+        KernelBulkEntry: {
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            kernel_id: string;
+            /**
+             * Format: uuid
+             * @example 0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f
+             */
+            session_id: string;
+            scaling_group: components["schemas"]["Name"];
+            agent_id: components["schemas"]["Name"] | null;
+            status: components["schemas"]["KernelStatus"];
+            /** @description Replace only while the kernel exists at this version; otherwise the whole request is 412. */
+            expected_version?: number;
+        };
+        /**
+         * @example {
+         *       "kernels": [
+         *         {
+         *           "kernel_id": "6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30",
+         *           "session_id": "0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f",
+         *           "scaling_group": "default",
+         *           "agent_id": "a1",
+         *           "status": "RUNNING"
+         *         }
+         *       ]
+         *     }
+         */
+        KernelBulkUpsert: {
+            kernels: components["schemas"]["KernelBulkEntry"][];
+        };
+        KernelBulkUpsertResult: {
+            upserted: number;
+        };
+        KernelStatusChange: {
+            from_status: components["schemas"]["KernelStatus"];
+            to_status: components["schemas"]["KernelStatus"];
+            reason: string | null;
+            /** @description The sweep that made the change; null for a change by PUT. */
+            sweep_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-02T06:00:00.000Z
+             */
+            changed_at: string;
+        };
+        /** @description Oldest first. */
+        KernelHistory: {
+            items: components["schemas"]["KernelStatusChange"][];
+        };
+        KernelPresence: {
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            kernel_id: string;
+            /** @description Null: no record. */
+            presence: components["schemas"]["HealthCheckStatus"] | null;
+            /** @description Seconds since the epoch of the last heartbeat. */
+            last_presence: number | null;
+        };
+        Agent: {
+            agent_id: components["schemas"]["Name"];
+            /** @example http://127.0.0.1:9101 */
+            address: string;
+            scaling_group: components["schemas"]["Name"];
+            /**
+             * Format: date-time
+             * @example 2026-12-02T06:00:00.000Z
+             */
+            registered_at: string;
+        };
+        /**
+         * @example {
+         *       "address": "http://127.0.0.1:9101",
+         *       "scaling_group": "default"
+         *     }
+         */
+        AgentRegistration: {
+            /** @example http://127.0.0.1:9101 */
+            address: string;
+            scaling_group: components["schemas"]["Name"];
+        };
+        /**
+         * @example {
+         *       "kernels": {
+         *         "6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30": true
+         *       }
+         *     }
+         */
+        PresenceReport: {
+            /** @description Kernel id → running (true) or present but unhealthy (false). */
+            kernels: {
+                [key: string]: boolean;
+            };
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "checks": {
+         *         "database": "ok",
+         *         "presence": "ok"
+         *       }
+         *     }
+         */
+        Readiness: {
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+            checks: {
+                /** @description "ok", or why not. */
+                database: string;
+                /** @description "ok", or why not. */
+                presence: string;
+            };
+        };
+        /** @description RFC 9457 problem details: Invalid request: the detail names the field. Nothing was written. */
+        BadRequestProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "validation-error" | "malformed-json" | "bad-url" | "bad-request";
+            title: string;
+            /** @enum {integer} */
+            status: 400;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: Missing or wrong bearer token. */
+        UnauthorizedProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "unauthorized";
+            title: string;
+            /** @enum {integer} */
+            status: 401;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: No such resource. */
+        NotFoundProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "not-found";
+            title: string;
+            /** @enum {integer} */
+            status: 404;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: A sweep of this scaling group is already running. */
+        LockBusyProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "lock-busy";
+            title: string;
+            /** @enum {integer} */
+            status: 409;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: The kernel is missing or not at the version the request expects: nothing was written. */
+        PreconditionFailedProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "precondition-failed";
+            title: string;
+            /** @enum {integer} */
+            status: 412;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: Request body too large. */
+        BodyTooLargeProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "body-too-large";
+            title: string;
+            /** @enum {integer} */
+            status: 413;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: A path parameter is longer than any valid value. */
+        UriTooLongProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "uri-too-long";
+            title: string;
+            /** @enum {integer} */
+            status: 414;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: The body is not application/json. */
+        UnsupportedMediaTypeProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "unsupported-media-type";
+            title: string;
+            /** @enum {integer} */
+            status: 415;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: A fault of the service; its logs say more. */
+        InternalErrorProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "internal-error";
+            title: string;
+            /** @enum {integer} */
+            status: 500;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+        UnavailableProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "presence-unavailable" | "database-unavailable" | "lock-expired" | "shutting-down";
+            title: string;
+            /** @enum {integer} */
+            status: 503;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Both stores answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description A store does not answer; its check says why. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Prometheus text exposition format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    createSweep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scaling_group: components["schemas"]["Name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SweepRequest"];
+            };
+        };
+        responses: {
+            /** @description The recorded sweep. */
+            201: {
+                headers: {
+                    /** @description Where the sweep can be read back: `/v1/sweeps/{sweep_id}`. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sweep"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description A sweep of this scaling group is already running. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["LockBusyProblem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BodyTooLargeProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    getSweep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example f9764a5e-9a61-443c-9616-13070f961d8b */
+                sweep_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sweep. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sweep"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NotFoundProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    listSweeps: {
+        parameters: {
+            query?: {
+                scaling_group?: components["schemas"]["Name"];
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sweeps. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepList"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    getKernel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30 */
+                kernel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The kernel. */
+            200: {
+                headers: {
+                    /** @description The kernel's version, quoted: `"3"`. */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Kernel"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NotFoundProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    upsertKernel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Apply only while the kernel exists at one of these versions (its ETag, e.g. `"3"`), or at all with `*`; otherwise 412.
+                 * @example "3"
+                 */
+                "if-match"?: string;
+            };
+            path: {
+                /** @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30 */
+                kernel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KernelUpsert"];
+            };
+        };
+        responses: {
+            /** @description The kernel. */
+            200: {
+                headers: {
+                    /** @description The kernel's version, quoted: `"3"`. */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Kernel"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description The kernel is missing or not at the version the request expects: nothing was written. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["PreconditionFailedProblem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BodyTooLargeProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    listKernels: {
+        parameters: {
+            query?: {
+                scaling_group?: components["schemas"]["Name"];
+                status?: components["schemas"]["KernelStatus"];
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of kernels. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KernelList"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    upsertKernels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KernelBulkUpsert"];
+            };
+        };
+        responses: {
+            /** @description How many were written. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KernelBulkUpsertResult"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description The kernel is missing or not at the version the request expects: nothing was written. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["PreconditionFailedProblem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BodyTooLargeProblem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    getKernelHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30 */
+                kernel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status changes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KernelHistory"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NotFoundProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    getKernelPresence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30 */
+                kernel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The presence. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KernelPresence"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NotFoundProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    getAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example a1 */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NotFoundProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    registerAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example a1 */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentRegistration"];
+            };
+        };
+        responses: {
+            /** @description The agent as registered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BodyTooLargeProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    reportPresence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example a1 */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresenceReport"];
+            };
+        };
+        responses: {
+            /** @description Written. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BodyTooLargeProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+}
