@@ -46,6 +46,8 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
       : { level: config.logLevel, mixin: logContextFields, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Every body the API takes is JSON: anything else is 415, not a string that fails validation.
+  fastify.removeContentTypeParser('text/plain')
   await fastify.register(gracefulClosePlugin)
   await fastify.register(validationPlugin)
   await fastify.register(errorHandlerPlugin, { retryAfterSec })

@@ -699,14 +699,15 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
 
   await t.test('415: a body that is not JSON', async (t) => {
     const xml = { contentType: 'application/xml', body: '<request/>' }
+    const text = { contentType: 'text/plain', body: 'dry_run' }
     const cases: Req[] = [
-      { op: SWEEP, path: `/v1/scaling-groups/${G}/sweeps`, raw: xml },
+      { op: SWEEP, path: `/v1/scaling-groups/${G}/sweeps`, raw: text },
       { op: 'PUT /v1/kernels/{kernel_id}', path: `/v1/kernels/${kernel.fresh}`, raw: xml },
       { op: 'PUT /v1/kernels', path: '/v1/kernels', raw: xml },
       { op: 'PUT /v1/agents/{agent_id}', path: '/v1/agents/pa2', raw: xml },
       { op: 'POST /v1/agents/{agent_id}/presence', path: '/v1/agents/pa1/presence', raw: xml },
     ]
-    for (const req of cases) await session.bad(t, req, 'application/xml body', 415, 'unsupported-media-type')
+    for (const req of cases) await session.bad(t, req, 'a body that is not JSON', 415, 'unsupported-media-type')
   })
 
   await t.test('503: the presence store, then the database, taken away', async (t) => {
