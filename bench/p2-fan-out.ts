@@ -28,7 +28,7 @@ async function check (agentRpcConcurrency: number): Promise<number> {
   // No presence at all: every kernel is a suspect, so every one is asked.
   const presenceStore = new InProcessPresenceStore({ stalenessSec: 120, ttlSec: 300 })
   const agentClientPool = new HttpAgentClientPool({ directory: { get: async (id) => ({ address: addresses.get(id)! }) }, timeoutMs: 5_000 })
-  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentRpcConcurrency, logger: silent })
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: { statusesOf: async () => new Map() }, agentRpcConcurrency, logger: silent })
   const { ms, result } = await timed(() => terminator.checkStaleKernels(kernels))
   await agentClientPool.close()
   if (result.deadKernelIds.length !== KERNELS / 10 || result.skipped.length !== 0) throw new Error('wrong verdicts')

@@ -78,21 +78,24 @@ const kernelsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'listKernels',
       tags: ['kernels'],
       summary: 'List kernels',
-      description: 'In id order, a page at a time; pass `next_cursor` back as `cursor` for the next page.',
+      description: 'In id order, a page at a time; pass `next_cursor` back as `cursor` for the next page. ' +
+        'Filtered by scaling group, status and agent, each optional.',
       querystring: Type.Object({
         scaling_group: Type.Optional(ref(Name)),
         status: Type.Optional(ref(KernelStatus)),
+        agent_id: Type.Optional(ref(Name)),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULT_LIMIT })),
         cursor: Type.Optional(Type.String({ maxLength: 200 })),
       }, { additionalProperties: false }),
       response: { 200: { ...ref(KernelList), description: 'A page of kernels.' }, ...problemResponses(400, 401, 500, 503) },
     },
   }, async (request) => {
-    const { scaling_group: scalingGroup, status, limit = DEFAULT_LIMIT, cursor } = request.query
+    const { scaling_group: scalingGroup, status, agent_id: agentId, limit = DEFAULT_LIMIT, cursor } = request.query
     const page = await kernels.list({
       limit,
       ...(scalingGroup === undefined ? {} : { scalingGroup }),
       ...(status === undefined ? {} : { status }),
+      ...(agentId === undefined ? {} : { agentId }),
       ...(cursor === undefined ? {} : { cursor }),
     })
     return { items: page.items.map(kernelToWire), next_cursor: page.nextCursor }

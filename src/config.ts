@@ -20,6 +20,7 @@ const EnvSchema = Type.Object({
   SWEEP_CONFIRMATIONS: Type.Integer({ minimum: 1, maximum: 10, default: 1 }),
   AGENT_RPC_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 5000 }),
   AGENT_RPC_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 32 }),
+  AGENT_LOST_AFTER_SEC: seconds(600),
   GUARD_MAX_RATIO: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
   GUARD_MIN_KERNELS: Type.Integer({ minimum: 1, default: 10 }),
   SWEEP_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
@@ -49,6 +50,8 @@ export interface Config {
   readonly sweepConfirmations: number
   readonly agentRpcTimeoutMs: number
   readonly agentRpcConcurrency: number
+  /** Rule 13: a suspect kernel of an agent unreachable longer than this is dead (AGENT_LOST); 0 never. */
+  readonly agentLostAfterSec: number
   readonly guardMaxRatio: number
   readonly guardMinKernels: number
   readonly sweepRetentionHours: number
@@ -74,6 +77,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     sweepConfirmations: parsed.SWEEP_CONFIRMATIONS,
     agentRpcTimeoutMs: parsed.AGENT_RPC_TIMEOUT_MS,
     agentRpcConcurrency: parsed.AGENT_RPC_CONCURRENCY,
+    agentLostAfterSec: parsed.AGENT_LOST_AFTER_SEC,
     guardMaxRatio: parsed.GUARD_MAX_RATIO,
     guardMinKernels: parsed.GUARD_MIN_KERNELS,
     sweepRetentionHours: parsed.SWEEP_RETENTION_HOURS,

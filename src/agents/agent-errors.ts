@@ -30,9 +30,18 @@ export class AgentHttpStatusError extends AgentRpcError {
   }
 }
 
-/** The agent's 200 answer is not the `{ agent_id, kernel_id, running }` of contract §5. */
+/**
+ * The agent's 200 answer is not the `{ agent_id, kernel_id, running }` of contract §5. When it
+ * still names the agent asked (`fromAgent`), the agent was reached (rule 12), only not understood.
+ */
 export class AgentMalformedResponseError extends AgentRpcError {
   override readonly name = 'AgentMalformedResponseError'
+  readonly fromAgent: boolean
+
+  constructor (message: string, options: ErrorOptions & { fromAgent?: boolean } = {}) {
+    super(message, options)
+    this.fromAgent = options.fromAgent ?? false
+  }
 }
 
 /** The agent is not registered, so there is no address to ask. */

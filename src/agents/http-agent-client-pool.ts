@@ -38,12 +38,15 @@ function parseAnswer (text: string, agentId: AgentId, kernelId: KernelId): Runni
     throw new AgentMalformedResponseError(`agent ${agentId} answered something that is not JSON`)
   }
   const { agent_id: answeredAgent, kernel_id: answeredKernel, running } = (body ?? {}) as Record<string, unknown>
-  if (typeof answeredAgent !== 'string' || typeof answeredKernel !== 'string' || typeof running !== 'boolean') {
-    throw new AgentMalformedResponseError(`agent ${agentId} answered without agent_id, kernel_id and a boolean running`)
+  if (typeof answeredAgent === 'string' && answeredAgent !== agentId) {
+    throw new AgentMismatchError(`asked agent ${agentId}, answered by agent ${answeredAgent}`)
   }
-  if (answeredAgent !== agentId) throw new AgentMismatchError(`asked agent ${agentId}, answered by agent ${answeredAgent}`)
+  const fromAgent = answeredAgent === agentId
+  if (typeof answeredKernel !== 'string' || typeof running !== 'boolean' || !fromAgent) {
+    throw new AgentMalformedResponseError(`agent ${agentId} answered without agent_id, kernel_id and a boolean running`, { fromAgent })
+  }
   if (answeredKernel.toLowerCase() !== kernelId) {
-    throw new AgentMalformedResponseError(`asked about kernel ${kernelId}, answered about ${answeredKernel}`)
+    throw new AgentMalformedResponseError(`asked about kernel ${kernelId}, answered about ${answeredKernel}`, { fromAgent })
   }
   return { agentId: answeredAgent, kernelId, running }
 }

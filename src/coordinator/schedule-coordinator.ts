@@ -8,6 +8,7 @@ import type { KernelLifecycleHandler } from '../handlers/kernel-lifecycle-handle
 import type { Logger } from '../logger.js'
 import { logContext } from '../observability/log-context.js'
 import type { Metrics } from '../observability/metrics.js'
+import type { AgentRepository } from '../persistence/agent-repository.js'
 import type { ConfirmationRepository } from '../persistence/confirmation-repository.js'
 import type { Database, Queryable } from '../persistence/database.js'
 import type { KernelRepository } from '../persistence/kernel-repository.js'
@@ -24,7 +25,8 @@ export interface SweepOptions {
 }
 
 export interface ScheduleCoordinatorDeps {
-  readonly kernels: Pick<KernelRepository, 'searchKernelsForHandler'>
+  readonly kernels: Pick<KernelRepository, 'searchKernelsForHandler' | 'countKernels'>
+  readonly agents: Pick<AgentRepository, 'within'>
   readonly stateEngine: Pick<KernelStateEngine, 'within'>
   readonly sweeps: Pick<SweepRepository, 'record' | 'lastStartedAt' | 'within'>
   readonly confirmations: Pick<ConfirmationRepository, 'countsFor' | 'within'>
@@ -65,7 +67,7 @@ export class ScheduleCoordinator {
    */
   sweepIfDue (handler: KernelLifecycleHandler, scalingGroup: string, withinMs: number): Promise<SweepRecord | null> {
     return this.track(this.locked(handler, scalingGroup, {}, async () => {
-      const last = await this.deps.sweeps.lastStartedAt(scalingGroup)
+      const last = await this.deps.sweeps.lastStartedAt(scalingGroup, handler.name)
       return last === null || Date.now() - last.getTime() >= withinMs
     }))
   }
@@ -134,14 +136,16 @@ export class ScheduleCoordinator {
     let kernelCount = 0
     let record: SweepRecord
     try {
-      const kernels = await this.deps.kernels.searchKernelsForHandler(scalingGroup, handler.targetKernelStatuses)
+      const kernels = await this.deps.kernels.searchKernelsForHandler(scalingGroup, handler.targetKernelStatuses, handler.targetAgentId)
       kernelCount = kernels.length
       result = await handler.execute(scalingGroup, kernels, this.shutdown.signal)
-      const confirmed = await this.confirm(kernels, result)
-      result = confirmed.result
+      const confirmed = handler.requiresConfirmation ? await this.confirm(kernels, result) : null
+      result = confirmed?.result ?? result
+      // What the handler learned of agents is written with the sweep, not recorded in it.
+      const { agents, ...decided } = result
       record = base.dryRun
-        ? await this.recordDryRun({ ...base, result })
-        : await this.apply({ ...base, result }, confirmed.counts, kernels, lock)
+        ? await this.recordDryRun({ ...base, result: decided })
+        : await this.apply(handler, { ...base, result: decided }, { counts: confirmed?.counts ?? null, agents }, kernels, lock)
     } catch (error) {
       const failed: SweepRecord = {
         ...base, outcome: SweepOutcome.FAILED, finishedAt: new Date(), result, terminated: [], error: (error as Error).message,
@@ -181,16 +185,21 @@ export class ScheduleCoordinator {
 
   /**
    * A real sweep's writes, in one transaction on the lock's own connection (rule 6): confirmation
-   * counts, the terminations the guard allows, and the record, so a crash leaves all or none.
+   * counts, what was learned of the agents (rule 12), the terminations the guard allows with the
+   * decommissioning they complete (rule 14), and the record, so a crash leaves all or none.
    */
   private async apply (
+    handler: KernelLifecycleHandler,
     sweep: Omit<SweepRecord, 'outcome' | 'finishedAt' | 'terminated' | 'error'>,
-    counts: ConfirmedResult['counts'],
+    { counts, agents }: { counts: ConfirmedResult['counts'] | null, agents: KernelExecutionResult['agents'] },
     kernels: readonly KernelInfo[],
     lock: LockHandle | null
   ): Promise<SweepRecord> {
     const { failures } = sweep.result
-    const running = kernels.length
+    // The guard weighs what would be terminated against the group, not against one agent's share.
+    const running = handler.targetAgentId === null
+      ? kernels.length
+      : await this.deps.kernels.countKernels(sweep.scalingGroup, handler.targetKernelStatuses)
     const tripped = evaluateMassTerminationGuard(failures.length, running, this.deps.guard) === 'trip' && !sweep.forced
     if (tripped) this.deps.logger.warn({ confirmed_dead: failures.length, running }, 'mass-termination guard tripped: nothing terminated')
     // Rule 4: each termination applies only at the version this sweep read.
@@ -198,7 +207,12 @@ export class ScheduleCoordinator {
     // Nothing is written by a service on its way down.
     this.shutdown.signal.throwIfAborted()
     const write = async (tx: Queryable): Promise<SweepRecord> => {
-      await this.deps.confirmations.within(tx).replaceGroup(sweep.scalingGroup, counts)
+      if (counts !== null) await this.deps.confirmations.within(tx).replaceGroup(sweep.scalingGroup, counts)
+      if (agents !== undefined) {
+        const agentsInTx = this.deps.agents.within(tx)
+        await agentsInTx.recordReachability(agents)
+        if (!tripped) await agentsInTx.markDecommissioned(agents.decommissioned)
+      }
       const terminated = tripped
         ? []
         : await this.deps.stateEngine.within(tx).markKernelsTerminated(failures.map((failure) => ({

@@ -27,3 +27,9 @@ const knownStatuses: ReadonlySet<string> = new Set(KERNEL_STATUSES)
 export function isKernelStatus (value: unknown): value is KernelStatus {
   return typeof value === 'string' && knownStatuses.has(value)
 }
+
+/** Statuses a kernel never leaves (contract §1). */
+export const FINAL_KERNEL_STATUSES: readonly KernelStatus[] = Object.freeze([KernelStatus.TERMINATED, KernelStatus.CANCELLED, KernelStatus.ERROR])
+
+/** Every status but the final ones: what decommissioning terminates and reconciliation expects to run. */
+export const NON_FINAL_KERNEL_STATUSES: readonly KernelStatus[] = Object.freeze(KERNEL_STATUSES.filter((status) => !FINAL_KERNEL_STATUSES.includes(status)))

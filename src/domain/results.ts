@@ -1,4 +1,4 @@
-import type { KernelId } from './kernel-info.js'
+import type { AgentId, KernelId } from './kernel-info.js'
 import type { KernelStatus } from './kernel-status.js'
 
 /** One kernel's outcome in a handler run; `reason` is null on successes. */
@@ -14,6 +14,8 @@ export const SkipCause = {
   AGENT_TIMEOUT: 'agent_timeout',
   AGENT_MISMATCH: 'agent_mismatch',
   AGENT_ERROR: 'agent_error',
+  /** The kernel's agent is decommissioned: never asked (rule 14). */
+  AGENT_DECOMMISSIONED: 'agent_decommissioned',
   /** The agent said "not running", but fewer sweeps in a row than `SWEEP_CONFIRMATIONS` (rule 11). */
   AWAITING_CONFIRMATION: 'awaiting_confirmation',
 } as const
@@ -28,6 +30,19 @@ export interface SkippedKernel {
 }
 
 /**
+ * What a handler learned of agents, or decided about them; the coordinator writes it with a real
+ * sweep (rules 12 and 14), never with a dry run.
+ */
+export interface AgentEffects {
+  /** Agents that answered at least one call as themselves. */
+  readonly reached: readonly AgentId[]
+  /** Agents every call to which was refused, reset, timed out, or answered 404 or for another agent. */
+  readonly unreachable: readonly AgentId[]
+  /** Agents whose decommissioning completes when the sweep does. */
+  readonly decommissioned: readonly AgentId[]
+}
+
+/**
  * What a handler decided (the contract's HandlerResult). Every kernel handed to the handler is in
  * exactly one of `successes` and `failures`, in input order. `skipped` annotates successes whose
  * liveness could not be verified: they stay as they are, and the sweep record says why.
@@ -36,6 +51,7 @@ export interface KernelExecutionResult {
   readonly successes: readonly KernelTransitionInfo[]
   readonly failures: readonly KernelTransitionInfo[]
   readonly skipped: readonly SkippedKernel[]
+  readonly agents?: AgentEffects
 }
 
 /** Target status per outcome; `null` keeps the kernel's current status. */

@@ -1,4 +1,4 @@
-import type { KernelInfo } from '../domain/kernel-info.js'
+import type { AgentId, KernelInfo } from '../domain/kernel-info.js'
 import type { KernelStatus } from '../domain/kernel-status.js'
 import type { LockID } from '../domain/lock-id.js'
 import type { KernelExecutionResult, KernelStatusTransitions } from '../domain/results.js'
@@ -13,6 +13,10 @@ export interface KernelLifecycleHandler {
   readonly targetKernelStatuses: readonly KernelStatus[]
   readonly statusTransitions: KernelStatusTransitions
   readonly lockId: LockID | null
+  /** Only the kernels of this agent (decommissioning); null: every kernel of the group in the target statuses. */
+  readonly targetAgentId: AgentId | null
+  /** Whether a failure must be confirmed by `SWEEP_CONFIRMATIONS` sweeps in a row (rule 11). */
+  readonly requiresConfirmation: boolean
   /** `signal` aborts when the service shuts down: the handler then rejects with its reason. */
   execute (scalingGroup: string, kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<KernelExecutionResult>
   /** Runs after the coordinator applied the transitions, with the result it applied. */

@@ -7,6 +7,8 @@ import type { StaleKernelChecker } from '../terminator/stale-kernel-checker.js'
 import type { KernelLifecycleHandler } from './kernel-lifecycle-handler.js'
 
 export const STALE_KERNEL_REASON = 'STALE_KERNEL'
+/** A suspect kernel whose agent stayed unreachable for longer than `AGENT_LOST_AFTER_SEC` (rule 13). */
+export const AGENT_LOST_REASON = 'AGENT_LOST'
 
 /** Finds RUNNING kernels that have died; the dead ones fail towards TERMINATED. */
 export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
@@ -14,6 +16,8 @@ export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
   readonly targetKernelStatuses = Object.freeze([KernelStatus.RUNNING])
   readonly statusTransitions = Object.freeze({ success: null, failure: KernelStatus.TERMINATED })
   readonly lockId = LockID.LOCKID_SOKOVAN_TARGET_TERMINATING
+  readonly targetAgentId = null
+  readonly requiresConfirmation = true
 
   constructor (
     private readonly terminator: StaleKernelChecker,
@@ -23,13 +27,17 @@ export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
   async execute (scalingGroup: string, kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<KernelExecutionResult> {
     if (kernels.length === 0) return EMPTY_RESULT
 
-    const { deadKernelIds, skipped } = await this.terminator.checkStaleKernels(kernels, signal)
-    const dead = new Set(deadKernelIds)
+    const { deadKernelIds, lostKernelIds, skipped, reachability } = await this.terminator.checkStaleKernels(kernels, signal)
+    const reasons = new Map([
+      ...deadKernelIds.map((id) => [id, STALE_KERNEL_REASON] as const),
+      ...lostKernelIds.map((id) => [id, AGENT_LOST_REASON] as const),
+    ])
     const successes: KernelTransitionInfo[] = []
     const failures: KernelTransitionInfo[] = []
     for (const kernel of kernels) {
-      if (dead.has(kernel.id)) {
-        failures.push({ kernelId: kernel.id, fromStatus: kernel.status, reason: STALE_KERNEL_REASON })
+      const reason = reasons.get(kernel.id)
+      if (reason !== undefined) {
+        failures.push({ kernelId: kernel.id, fromStatus: kernel.status, reason })
       } else {
         successes.push({ kernelId: kernel.id, fromStatus: kernel.status, reason: null })
       }
@@ -38,7 +46,7 @@ export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
       { scaling_group: scalingGroup, checked: kernels.length, stale: failures.length, skipped: skipped.length },
       'stale kernel check done'
     )
-    return { successes, failures, skipped }
+    return { successes, failures, skipped, agents: { ...reachability, decommissioned: [] } }
   }
 
   /** Schedule marking is the coordinator's (as in the seed); here the sweep's effect is reported. */

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox'
+import { AGENT_STATUSES } from '../domain/agent.js'
 import { KERNEL_STATUSES } from '../domain/kernel-status.js'
 import { NAME_PATTERN } from '../domain/kernel-info.js'
 import { HealthCheckStatus as HealthCheckStatuses } from '../domain/presence.js'
@@ -13,7 +14,7 @@ import { PROBLEM_MEDIA_TYPE, ProblemType } from './problem.js'
  * them with `ref()`.
  */
 
-/** Body limit of the bulk routes (`PUT /v1/kernels`, heartbeats); the others keep Fastify's 1 MiB. */
+/** Body limit of the bulk routes (`PUT /v1/kernels`, heartbeats, reconciliation); the others keep Fastify's 1 MiB. */
 export const LARGE_BODY_LIMIT = 8 * 1024 * 1024
 
 /** A reference to a shared schema, typed as the schema it names. */
@@ -63,7 +64,10 @@ export const SkippedKernel = Type.Object({
 export const Sweep = Type.Object({
   sweep_id: Uuid,
   scaling_group: ref(Name),
-  handler: Type.String({ examples: ['sweep-stale-kernels'] }),
+  handler: Type.String({
+    description: '`sweep-stale-kernels`, or `decommission-agent` for `POST /v1/agents/{agent_id}/decommission`.',
+    examples: ['sweep-stale-kernels'],
+  }),
   dry_run: Type.Boolean(),
   forced: Type.Boolean(),
   outcome: ref(SweepOutcome),
@@ -195,12 +199,40 @@ export const KernelPresence = Type.Object({
   last_presence: Type.Union([Type.Integer(), Type.Null()], { description: 'Seconds since the epoch of the last heartbeat.' }),
 }, { $id: 'KernelPresence' })
 
+export const AgentStatus = stringEnum(AGENT_STATUSES, {
+  $id: 'AgentStatus',
+  description: 'Derived when read: DECOMMISSIONED until registered again; else ALIVE while reachable; else LOST once ' +
+    'unreachable for longer than AGENT_LOST_AFTER_SEC; else UNREACHABLE.',
+  examples: ['ALIVE'],
+})
+
 export const Agent = Type.Object({
   agent_id: ref(Name),
   address: Type.String({ examples: ['http://127.0.0.1:9101'] }),
   scaling_group: ref(Name),
+  status: ref(AgentStatus),
   registered_at: Timestamp,
-}, { $id: 'Agent' })
+  last_reached_at: Type.Union([Timestamp, Type.Null()], { description: 'When a sweep last got an answer from this agent; null if none has.' }),
+  unreachable_since: Type.Union([Timestamp, Type.Null()], {
+    description: 'Since when every call of the sweeps to this agent failed (refused, timed out, 404, another agent); null while reachable.',
+  }),
+}, {
+  $id: 'Agent',
+  examples: [{
+    agent_id: 'a1',
+    address: 'http://127.0.0.1:9101',
+    scaling_group: 'default',
+    status: 'ALIVE',
+    registered_at: '2026-12-02T05:50:00.000Z',
+    last_reached_at: '2026-12-02T05:51:49.760Z',
+    unreachable_since: null,
+  }],
+})
+
+export const AgentList = Type.Object({
+  items: Type.Array(ref(Agent)),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass back as `cursor` for the next page; null on the last.' }),
+}, { $id: 'AgentList' })
 
 export const AgentRegistration = Type.Object({
   address: Type.String({ pattern: '^https?://[^/?#\\s]+$', maxLength: 2048, examples: ['http://127.0.0.1:9101'] }),
@@ -217,6 +249,25 @@ export const PresenceReport = Type.Object({
     description: 'Kernel id → running (true) or present but unhealthy (false).',
   }),
 }, { $id: 'PresenceReport', additionalProperties: false, examples: [{ kernels: { [EXAMPLE_KERNEL_ID]: true } }] })
+
+// Kernel ids an agent lists are cast to Postgres `uuid`: only the canonical spelling (no `urn:uuid:`, no braces).
+const CanonicalUuid = Type.String({ format: 'uuid', pattern: '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$', examples: [EXAMPLE_KERNEL_ID] })
+
+export const ReconcileRequest = Type.Object({
+  kernels: Type.Array(CanonicalUuid, { maxItems: 10_000, description: 'Every kernel the agent runs now (0 to 10,000).' }),
+}, { $id: 'ReconcileRequest', additionalProperties: false, examples: [{ kernels: [EXAMPLE_KERNEL_ID, EXAMPLE_DEAD_KERNEL_ID] }] })
+
+export const Reconciliation = Type.Object({
+  orphans: Type.Array(Uuid, {
+    description: 'Kernels the agent listed and should stop: unknown to the service, in a final status, or assigned to another agent. In the order listed.',
+  }),
+  missing: Type.Array(Uuid, { description: 'Kernels of this agent in a non-final status that it did not list. In id order.' }),
+}, { $id: 'Reconciliation', examples: [{ orphans: [EXAMPLE_DEAD_KERNEL_ID], missing: [] }] })
+
+export const DecommissionRequest = Type.Object({
+  dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Report what would be terminated, change nothing.' })),
+  force: Type.Optional(Type.Boolean({ default: false, description: 'Bypass the mass-termination guard.' })),
+}, { $id: 'DecommissionRequest', additionalProperties: false, examples: [{ dry_run: true }] })
 
 export const Health = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health' })
 
@@ -313,6 +364,7 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   KernelTransitionInfo, SkippedKernel, Sweep, SweepList, SweepRequest,
   Kernel, KernelList, KernelUpsert, KernelBulkEntry, KernelBulkUpsert, KernelBulkUpsertResult,
   KernelStatusChange, KernelHistory, KernelPresence,
-  Agent, AgentRegistration, PresenceReport, Health, Readiness,
+  AgentStatus, Agent, AgentList, AgentRegistration, PresenceReport, ReconcileRequest, Reconciliation, DecommissionRequest,
+  Health, Readiness,
   ...Object.values(problemSchemas),
 ]

@@ -78,7 +78,10 @@ export function agentToWire (agent: AgentRecord): AgentWire {
     agent_id: agent.id,
     address: agent.address,
     scaling_group: agent.scalingGroup,
+    status: agent.status,
     registered_at: agent.registeredAt.toISOString(),
+    last_reached_at: agent.lastReachedAt?.toISOString() ?? null,
+    unreachable_since: agent.unreachableSince?.toISOString() ?? null,
   }
 }
 

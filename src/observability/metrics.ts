@@ -1,5 +1,18 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { AGENT_STATUSES, type AgentStatus } from '../domain/agent.js'
 import type { SweepRecord } from '../domain/sweep.js'
+
+/** How many agents of a scaling group are in a status, as the database has it at scrape time. */
+export interface AgentStatusCount {
+  readonly scalingGroup: string
+  readonly status: AgentStatus
+  readonly count: number
+}
+
+export type AgentStatusCounter = () => Promise<readonly AgentStatusCount[]>
+
+/** A scrape waits at most this long for the agent counts; past it the gauge is left out of that scrape. */
+const AGENT_COUNT_TIMEOUT_MS = 2_000
 
 /** The service's Prometheus metrics, in a registry of its own (so several apps can live in one process). */
 export class Metrics {
@@ -68,8 +81,49 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  readonly agentCountFailures = new Counter({
+    name: 'kernel_sweeper_agents_count_failures_total',
+    help: 'Scrapes in which the agents by status could not be counted (the kernel_sweeper_agents gauge is then left out).',
+    registers: [this.registry],
+  })
+
+  /**
+   * Read from the database at every scrape, so every instance reports the same and nothing is
+   * stale: each group that has agents gets a series per status, 0 included.
+   */
+  readonly agents = new Gauge({
+    name: 'kernel_sweeper_agents',
+    help: 'Registered agents, by scaling group and status (ALIVE, UNREACHABLE, LOST, DECOMMISSIONED), counted at scrape time.',
+    labelNames: ['scaling_group', 'status'] as const,
+    registers: [this.registry],
+    collect: () => this.collectAgents(),
+  })
+
+  private countAgents: AgentStatusCounter | undefined
+
   constructor () {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** How `kernel_sweeper_agents` is counted at scrape time; without it the gauge has no series. */
+  countAgentsWith (counter: AgentStatusCounter): void {
+    this.countAgents = counter
+  }
+
+  private async collectAgents (): Promise<void> {
+    this.agents.reset()
+    if (this.countAgents === undefined) return
+    let counts: readonly AgentStatusCount[]
+    try {
+      counts = await withTimeout(this.countAgents(), AGENT_COUNT_TIMEOUT_MS)
+    } catch {
+      this.agentCountFailures.inc()
+      return
+    }
+    for (const group of new Set(counts.map((count) => count.scalingGroup))) {
+      for (const status of AGENT_STATUSES) this.agents.set({ scaling_group: group, status }, 0)
+    }
+    for (const { scalingGroup, status, count } of counts) this.agents.inc({ scaling_group: scalingGroup, status }, count)
   }
 
   sweepFinished (record: SweepRecord): void {
@@ -82,4 +136,13 @@ export class Metrics {
     }
     for (const skipped of record.result.skipped) this.kernelsSkipped.inc({ cause: skipped.cause })
   }
+}
+
+function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`no answer within ${ms} ms`)) }, ms)
+    timer.unref()
+  })
+  return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer) })
 }

@@ -1,6 +1,7 @@
-import type { KernelId, KernelInfo, KernelSpec } from '../domain/kernel-info.js'
+import type { AgentId, KernelId, KernelInfo, KernelSpec } from '../domain/kernel-info.js'
 import type { KernelRecord } from '../domain/kernel-record.js'
-import type { KernelStatus } from '../domain/kernel-status.js'
+import { FINAL_KERNEL_STATUSES, type KernelStatus } from '../domain/kernel-status.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
 import type { Database, Queryable } from './database.js'
 
 /** Most kernels one bulk upsert takes (contract §3). */
@@ -15,10 +16,6 @@ export class PreconditionFailedError extends Error {
   override readonly name = 'PreconditionFailedError'
 }
 
-export class InvalidCursorError extends Error {
-  override readonly name = 'InvalidCursorError'
-}
-
 /**
  * A kernel to create or replace. With `expectedVersions` it is only replaced, and only while it is
  * at one of those versions (`'exists'`: at any); otherwise the whole request fails.
@@ -30,6 +27,7 @@ export interface KernelUpsertRequest extends KernelSpec {
 export interface KernelListQuery {
   readonly scalingGroup?: string
   readonly status?: KernelStatus
+  readonly agentId?: AgentId
   readonly limit: number
   readonly cursor?: string
 }
@@ -69,18 +67,7 @@ function recordOf (row: KernelRow): KernelRecord {
   }
 }
 
-// The cursor is the last id of a page, wrapped so clients treat it as opaque.
-function encodeCursor (id: KernelId): string {
-  return Buffer.from(id, 'utf8').toString('base64url')
-}
-
-function decodeCursor (cursor: string): KernelId {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
-    throw new InvalidCursorError('cursor is not one this service issued')
-  }
-  return id
-}
+const isKernelId = (id: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)
 
 /**
  * Creates the kernels that do not exist yet, in id order so concurrent creators cannot deadlock.
@@ -142,15 +129,43 @@ export class KernelRepository {
    * The kernels a handler works on, in id order. Only the columns a handler needs are read, from
    * a covering index, so 100,000 kernels cost one index scan and nothing more.
    */
-  async searchKernelsForHandler (scalingGroup: string, statuses: readonly KernelStatus[]): Promise<KernelInfo[]> {
+  async searchKernelsForHandler (scalingGroup: string, statuses: readonly KernelStatus[], agentId: AgentId | null = null): Promise<KernelInfo[]> {
     const rows = await this.db.query<Pick<KernelRow, 'id' | 'session_id' | 'agent_id' | 'status' | 'version'>>(
       `SELECT id, session_id, agent_id, status, version FROM kernels
-       WHERE scaling_group = $1 AND status = ANY($2::text[]) ORDER BY id`,
-      [scalingGroup, statuses]
+       WHERE scaling_group = $1 AND status = ANY($2::text[]) AND ($3::text IS NULL OR agent_id = $3) ORDER BY id`,
+      [scalingGroup, statuses, agentId]
     )
     return rows.map((row) => ({
       id: row.id, sessionId: row.session_id, agentId: row.agent_id, scalingGroup, status: row.status, version: row.version,
     }))
+  }
+
+  /** How many kernels of the group are in one of `statuses` (the guard's whole, rule 8). */
+  async countKernels (scalingGroup: string, statuses: readonly KernelStatus[]): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM kernels WHERE scaling_group = $1 AND status = ANY($2::text[])', [scalingGroup, statuses]
+    )
+    return row?.n ?? 0
+  }
+
+  /**
+   * Reverse reconciliation (contract §3), read-only: of the kernels `agentId` says it runs, those it
+   * should stop (unknown here, final, or assigned to another agent), and its own non-final kernels
+   * it did not list.
+   */
+  async reconcile (agentId: AgentId, running: readonly KernelId[]): Promise<{ orphans: KernelId[], missing: KernelId[] }> {
+    const orphans = await this.db.query<{ id: string }>(
+      `SELECT listed.id::text AS id FROM unnest($1::uuid[]) WITH ORDINALITY AS listed(id, position)
+       LEFT JOIN kernels k ON k.id = listed.id
+       WHERE k.id IS NULL OR k.status = ANY($3::text[]) OR k.agent_id IS DISTINCT FROM $2
+       ORDER BY listed.position`,
+      [running, agentId, FINAL_KERNEL_STATUSES]
+    )
+    const missing = await this.db.query<{ id: string }>(
+      `SELECT id FROM kernels WHERE agent_id = $1 AND NOT status = ANY($3::text[]) AND NOT id = ANY($2::uuid[]) ORDER BY id`,
+      [agentId, running, FINAL_KERNEL_STATUSES]
+    )
+    return { orphans: orphans.map((row) => row.id), missing: missing.map((row) => row.id) }
   }
 
   /** Scaling groups that have at least one kernel in one of `statuses`. */
@@ -169,14 +184,15 @@ export class KernelRepository {
 
   /** A page in id order; `nextCursor` is null on the last page. */
   async list (query: KernelListQuery): Promise<KernelPage> {
-    const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor, isKernelId)
     const rows = await this.db.query<KernelRow>(
       `SELECT ${RECORD_COLUMNS} FROM kernels
        WHERE ($1::text IS NULL OR scaling_group = $1)
          AND ($2::text IS NULL OR status = $2)
          AND ($3::uuid IS NULL OR id > $3)
+         AND ($5::text IS NULL OR agent_id = $5)
        ORDER BY id LIMIT $4`,
-      [query.scalingGroup ?? null, query.status ?? null, after, query.limit + 1]
+      [query.scalingGroup ?? null, query.status ?? null, after, query.limit + 1, query.agentId ?? null]
     )
     const items = rows.slice(0, query.limit).map(recordOf)
     const last = items.at(-1)

@@ -37,13 +37,18 @@ export function openDatabase (settings: DatabaseSettings): Promise<Database> {
     : Promise.resolve(new PostgresDatabase({ connectionString: settings.databaseUrl }))
 }
 
+export interface PersistenceOptions {
+  /** `AGENT_LOST_AFTER_SEC`: agents unreachable longer than this read as LOST (0: never). */
+  readonly agentLostAfterSec?: number
+}
+
 /** Wires repositories over a database; the caller chooses the lock factory that fits it. */
-export function persistenceOver (db: Database, locks: LockFactory): Persistence {
+export function persistenceOver (db: Database, locks: LockFactory, options: PersistenceOptions = {}): Persistence {
   return {
     db,
     locks,
     kernels: new KernelRepository(db),
-    agents: new AgentRepository(db),
+    agents: new AgentRepository(db, { lostAfterSec: options.agentLostAfterSec ?? 600 }),
     sweeps: new SweepRepository(db),
     history: new KernelHistoryRepository(db),
     confirmations: new ConfirmationRepository(db),
@@ -56,7 +61,7 @@ export function persistenceOver (db: Database, locks: LockFactory): Persistence 
 }
 
 /** Opens the configured database, brings its schema up to date, and wires everything over it. */
-export async function openPersistence (settings: DatabaseSettings): Promise<Persistence> {
+export async function openPersistence (settings: DatabaseSettings & PersistenceOptions): Promise<Persistence> {
   const db = await openDatabase(settings)
   try {
     await runMigrations(db)
@@ -68,5 +73,5 @@ export async function openPersistence (settings: DatabaseSettings): Promise<Pers
   const locks = settings.databaseUrl === null
     ? new InProcessLockFactory(db)
     : new PostgresLockFactory({ connectionString: settings.databaseUrl })
-  return persistenceOver(db, locks)
+  return persistenceOver(db, locks, settings)
 }

@@ -115,10 +115,11 @@ export class SweepRepository {
     return rows.map(recordOf)
   }
 
-  /** When the group's newest real (not dry-run) sweep started, or null if there was none. */
-  async lastStartedAt (scalingGroup: string): Promise<Date | null> {
+  /** When the group's newest real (not dry-run) sweep of `handler` started, or null if there was none. */
+  async lastStartedAt (scalingGroup: string, handler: string): Promise<Date | null> {
     const [row] = await this.db.query<{ started_at: Date }>(
-      'SELECT started_at FROM sweeps WHERE scaling_group = $1 AND NOT dry_run ORDER BY started_at DESC LIMIT 1', [scalingGroup]
+      'SELECT started_at FROM sweeps WHERE scaling_group = $1 AND handler = $2 AND NOT dry_run ORDER BY started_at DESC LIMIT 1',
+      [scalingGroup, handler]
     )
     return row?.started_at ?? null
   }

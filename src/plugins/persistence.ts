@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { openPersistence, type DatabaseSettings, type Persistence } from '../persistence/persistence.js'
+import { openPersistence, type DatabaseSettings, type Persistence, type PersistenceOptions } from '../persistence/persistence.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,7 +8,7 @@ declare module 'fastify' {
 }
 
 export interface PersistencePluginOptions {
-  readonly settings: DatabaseSettings
+  readonly settings: DatabaseSettings & PersistenceOptions
   /** Already open (tests share one); the app then leaves closing it to the caller. */
   readonly persistence?: Persistence
 }

@@ -7,6 +7,8 @@ import { backgroundSweep, pruneSweepRecords } from '../coordinator/background-sw
 import { PeriodicTask } from '../coordinator/periodic-task.js'
 import { ScheduleCoordinator } from '../coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../coordinator/schedule-marker.js'
+import type { AgentId } from '../domain/kernel-info.js'
+import { DecommissionAgentHandler } from '../handlers/decommission-agent.js'
 import { SweepStaleKernelsKernelHandler } from '../handlers/sweep-stale-kernels.js'
 import { Metrics } from '../observability/metrics.js'
 import { InProcessPresenceStore } from '../presence/in-process-presence-store.js'
@@ -19,6 +21,8 @@ declare module 'fastify' {
     sweeper: {
       readonly coordinator: ScheduleCoordinator
       readonly handler: SweepStaleKernelsKernelHandler
+      /** The handler that decommissions one agent (rule 14), for the coordinator to run. */
+      readonly decommissionHandler: (agentId: AgentId) => DecommissionAgentHandler
       readonly presence: PresenceStore
       readonly metrics: Metrics
     }
@@ -53,10 +57,13 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
   const httpAgents = new HttpAgentClientPool({ directory: persistence.agents, timeoutMs: config.agentRpcTimeoutMs })
   const agentClientPool: AgentClientPool = new InstrumentedAgentClientPool(httpAgents, metrics)
   const logger = fastify.log
-  const terminator = new SessionTerminator({ presenceStore: presence, agentClientPool, agentRpcConcurrency: config.agentRpcConcurrency, logger })
+  const terminator = new SessionTerminator({
+    presenceStore: presence, agentClientPool, agentStatuses: persistence.agents, agentRpcConcurrency: config.agentRpcConcurrency, logger,
+  })
   const handler = new SweepStaleKernelsKernelHandler(terminator, logger)
   const coordinator = new ScheduleCoordinator({
     kernels: persistence.kernels,
+    agents: persistence.agents,
     stateEngine: persistence.stateEngine,
     sweeps: persistence.sweeps,
     confirmations: persistence.confirmations,
@@ -82,7 +89,8 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
     }))
   }
 
-  fastify.decorate('sweeper', { coordinator, handler, presence, metrics })
+  const decommissionHandler = (agentId: AgentId): DecommissionAgentHandler => new DecommissionAgentHandler(agentId, logger)
+  fastify.decorate('sweeper', { coordinator, handler, decommissionHandler, presence, metrics })
   fastify.addHook('onReady', async () => { for (const task of tasks) task.start() })
   // Sweeps are stopped in preClose: Fastify runs onClose only once every request in flight has
   // been answered, and a sweep request waiting on agents that never answer would hold it (and the

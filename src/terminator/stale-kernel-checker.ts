@@ -1,9 +1,14 @@
+import type { AgentReachabilityReport } from '../domain/agent.js'
 import type { KernelId, KernelInfo } from '../domain/kernel-info.js'
 import type { SkippedKernel } from '../domain/results.js'
 
 export interface StaleKernelCheck {
   /** Kernels confirmed dead by their own agent, in input order. */
   readonly deadKernelIds: readonly KernelId[]
+  /** Suspects whose agent is lost (rule 13): dead too, for another reason, in input order. */
+  readonly lostKernelIds: readonly KernelId[]
+  /** What the check learned of the agents it asked (rule 12). */
+  readonly reachability: AgentReachabilityReport
   /** Suspects that could not be verified and so are left alone, in input order. */
   readonly skipped: readonly SkippedKernel[]
 }

@@ -13,7 +13,7 @@ import { LockBusyError, LockExpiredError } from '../../src/persistence/locks/loc
 import { persistenceOver } from '../../src/persistence/persistence.js'
 import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
-import { FakeLockFactory, FakeScheduleStore } from '../helpers/fake-ports.js'
+import { FakeLockFactory, FakeScheduleStore, staleCheck } from '../helpers/fake-ports.js'
 import { kernel } from '../helpers/persistence-contract.js'
 import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
 
@@ -33,6 +33,7 @@ async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels
   const scheduleMarker = new ScheduleMarker({ store: marks, logger, metrics, firstRetryMs: 20 })
   const coordinator = new ScheduleCoordinator({
     kernels: persistence.kernels,
+    agents: persistence.agents,
     stateEngine: persistence.stateEngine,
     sweeps: persistence.sweeps,
     confirmations: persistence.confirmations,
@@ -49,7 +50,7 @@ async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels
   return { coordinator, handler, persistence, locks, marks, logger, metrics, terminatorCalls }
 }
 
-const dead = (...kernels: KernelInfo[]): Check => async () => ({ deadKernelIds: kernels.map((k) => k.id), skipped: [] })
+const dead = (...kernels: KernelInfo[]): Check => async () => (staleCheck(kernels.map((k) => k.id)))
 
 t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
   await t.test('SC-KH-INT-002: the lock is (233, group) with the lifetime, released after the sweep', async (t) => {
@@ -105,7 +106,7 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     const k1 = kernel()
     const s = await setup(t, async (kernels) => {
       await s.persistence.kernels.upsert({ ...k1, status: KernelStatus.TERMINATING })
-      return { deadKernelIds: kernels.map((k) => k.id), skipped: [] }
+      return staleCheck(kernels.map((k) => k.id))
     })
     await s.persistence.kernels.upsert(k1)
     const sweep = await s.coordinator.processKernelSchedule(s.handler, 'default')
@@ -146,7 +147,7 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     const k1 = kernel()
     const s = await setup(t, async (kernels) => {
       s.locks.valid = false // the lifetime ran out while agents were asked
-      return { deadKernelIds: kernels.map((k) => k.id), skipped: [] }
+      return staleCheck(kernels.map((k) => k.id))
     })
     await s.persistence.kernels.upsert(k1)
     const failure = await s.coordinator.processKernelSchedule(s.handler, 'default').catch((error: unknown) => error) as SweepFailedError
@@ -188,7 +189,7 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     let release: () => void = () => {}
     const s = await setup(t, async (kernels) => {
       await new Promise<void>((resolve) => { release = resolve })
-      return { deadKernelIds: kernels.map((k) => k.id), skipped: [] }
+      return staleCheck(kernels.map((k) => k.id))
     })
     await s.persistence.kernels.upsert(k1)
     const sweeping = s.coordinator.processKernelSchedule(s.handler, 'default').catch((error: unknown) => error)
@@ -207,7 +208,7 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     const k1 = kernel()
     const s = await setup(t, async (kernels) => {
       await new Promise((resolve) => setTimeout(resolve, 50))
-      return { deadKernelIds: kernels.map((k) => k.id), skipped: [] }
+      return staleCheck(kernels.map((k) => k.id))
     })
     await s.persistence.kernels.upsert(k1)
     const sweeping = s.coordinator.processKernelSchedule(s.handler, 'default')

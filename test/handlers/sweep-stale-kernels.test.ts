@@ -4,7 +4,7 @@ import { LockID } from '../../src/domain/lock-id.js'
 import { SkipCause } from '../../src/domain/results.js'
 import { SweepStaleKernelsKernelHandler } from '../../src/handlers/sweep-stale-kernels.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
-import { FakeTerminator } from '../helpers/fake-ports.js'
+import { FakeTerminator, staleCheck } from '../helpers/fake-ports.js'
 import { runningKernel } from '../helpers/kernels.js'
 
 function handlerWith (terminator: FakeTerminator, logger = new CapturingLogger()) {
@@ -12,7 +12,7 @@ function handlerWith (terminator: FakeTerminator, logger = new CapturingLogger()
 }
 
 t.test('the handler declares what the coordinator reads', async (t) => {
-  const handler = handlerWith(new FakeTerminator({ deadKernelIds: [], skipped: [] }))
+  const handler = handlerWith(new FakeTerminator(staleCheck([])))
   t.equal(handler.name, 'sweep-stale-kernels')
   t.same(handler.targetKernelStatuses, [KernelStatus.RUNNING])
   t.same(handler.statusTransitions, { success: null, failure: KernelStatus.TERMINATED })
@@ -22,7 +22,7 @@ t.test('the handler declares what the coordinator reads', async (t) => {
 
 t.test('SC-SK-001: all kernels alive - no state change', async (t) => {
   const [k1, k2] = [runningKernel(), runningKernel()]
-  const terminator = new FakeTerminator({ deadKernelIds: [], skipped: [] })
+  const terminator = new FakeTerminator(staleCheck([]))
 
   const result = await handlerWith(terminator).execute('default', [k1, k2])
 
@@ -37,7 +37,7 @@ t.test('SC-SK-001: all kernels alive - no state change', async (t) => {
 
 t.test('SC-SK-002: dead kernel detected - marked as failure', async (t) => {
   const [k1, k2, k3] = [runningKernel(), runningKernel(), runningKernel()]
-  const terminator = new FakeTerminator({ deadKernelIds: [k2.id], skipped: [] })
+  const terminator = new FakeTerminator(staleCheck([k2.id]))
 
   const result = await handlerWith(terminator).execute('default', [k1, k2, k3])
 
@@ -51,7 +51,7 @@ t.test('SC-SK-002: dead kernel detected - marked as failure', async (t) => {
 })
 
 t.test('SC-SK-003: empty kernel list returns empty result', async (t) => {
-  const terminator = new FakeTerminator({ deadKernelIds: [], skipped: [] })
+  const terminator = new FakeTerminator(staleCheck([]))
 
   const result = await handlerWith(terminator).execute('default', [])
 
@@ -64,7 +64,7 @@ t.test('every kernel appears exactly once, in input order, in its list', async (
   const kernels = Array.from({ length: 8 }, () => runningKernel())
   const deadIndexes = [6, 1, 4]
   // The terminator's order must not leak into the result: input order is the contract.
-  const terminator = new FakeTerminator({ deadKernelIds: deadIndexes.map((i) => kernels[i]!.id), skipped: [] })
+  const terminator = new FakeTerminator(staleCheck(deadIndexes.map((i) => kernels[i]!.id)))
 
   const result = await handlerWith(terminator).execute('default', kernels)
 
@@ -77,7 +77,7 @@ t.test('every kernel appears exactly once, in input order, in its list', async (
 t.test('a dead id the handler was not given is ignored', async (t) => {
   const k1 = runningKernel()
   const stranger = runningKernel()
-  const result = await handlerWith(new FakeTerminator({ deadKernelIds: [stranger.id], skipped: [] }))
+  const result = await handlerWith(new FakeTerminator(staleCheck([stranger.id])))
     .execute('default', [k1])
   t.same(result.successes.map((s) => s.kernelId), [k1.id])
   t.same(result.failures, [])
@@ -86,7 +86,7 @@ t.test('a dead id the handler was not given is ignored', async (t) => {
 t.test('skipped kernels stay successes and are reported as skipped', async (t) => {
   const [k1, k2] = [runningKernel(null), runningKernel()]
   const skipped = [{ kernelId: k1.id, cause: SkipCause.NO_AGENT }]
-  const result = await handlerWith(new FakeTerminator({ deadKernelIds: [k2.id], skipped }))
+  const result = await handlerWith(new FakeTerminator(staleCheck([k2.id], skipped)))
     .execute('default', [k1, k2])
   t.same(result.successes.map((s) => s.kernelId), [k1.id])
   t.same(result.skipped, skipped)
@@ -100,7 +100,7 @@ t.test("the terminator's exception propagates out of execute", async (t) => {
 t.test('postProcess reports the swept kernels, and stays quiet when there are none', async (t) => {
   const [k1, k2] = [runningKernel(), runningKernel()]
   const logger = new CapturingLogger()
-  const handler = handlerWith(new FakeTerminator({ deadKernelIds: [k2.id], skipped: [] }), logger)
+  const handler = handlerWith(new FakeTerminator(staleCheck([k2.id])), logger)
 
   await handler.postProcess(await handler.execute('default', [k1]))
   t.same(logger.at('info'), [])

@@ -7,7 +7,19 @@ import type { ScheduleType } from '../../src/domain/schedule-type.js'
 import type { Database } from '../../src/persistence/database.js'
 import { LockBusyError, LockExpiredError, type LockFactory, type LockHandle, type LockOptions } from '../../src/persistence/locks/lock-factory.js'
 import type { PresenceChecker } from '../../src/presence/presence-store.js'
+import type { AgentStatuses } from '../../src/terminator/session-terminator.js'
 import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
+import type { AgentStatus } from '../../src/domain/agent.js'
+
+/** Agent statuses as a sweep reads them: the given ones, every other agent unregistered (asked as usual). */
+export function agentStatuses (statuses: Readonly<Record<AgentId, AgentStatus>> = {}): AgentStatuses {
+  return { statusesOf: async (agentIds) => new Map(agentIds.flatMap((id) => statuses[id] === undefined ? [] : [[id, statuses[id]] as const])) }
+}
+
+/** A check that found `deadKernelIds` dead and left `skipped` alone, with no lost agent and no agent reached. */
+export function staleCheck (deadKernelIds: readonly KernelId[], skipped: StaleKernelCheck['skipped'] = [], overrides: Partial<StaleKernelCheck> = {}): StaleKernelCheck {
+  return { deadKernelIds, lostKernelIds: [], skipped, reachability: { reached: [], unreachable: [] }, ...overrides }
+}
 
 /** A terminator double: answers with a fixed check (or throws) and records every call. */
 export class FakeTerminator implements StaleKernelChecker {

@@ -5,10 +5,13 @@ import { KernelStatus } from '../../src/domain/kernel-status.js'
 import { SkipCause } from '../../src/domain/results.js'
 import { SweepOutcome, type SweepRecord } from '../../src/domain/sweep.js'
 import type { Database } from '../../src/persistence/database.js'
-import { BulkUpsertError, InvalidCursorError, MAX_BULK_KERNELS, PreconditionFailedError } from '../../src/persistence/kernel-repository.js'
+import { InvalidCursorError } from '../../src/persistence/cursor.js'
+import { BulkUpsertError, MAX_BULK_KERNELS, PreconditionFailedError } from '../../src/persistence/kernel-repository.js'
 import { KERNEL_HANDLER_FAILURE_REASON } from '../../src/persistence/kernel-state-engine.js'
 import { InProcessLockFactory } from '../../src/persistence/locks/in-process-lock-factory.js'
 import { persistenceOver, type Persistence } from '../../src/persistence/persistence.js'
+import type { AgentListQuery } from '../../src/persistence/agent-repository.js'
+import { AgentStatus } from '../../src/domain/agent.js'
 
 const { RUNNING, TERMINATED, TERMINATING, PENDING } = KernelStatus
 
@@ -51,6 +54,8 @@ function sweepRecord (overrides: Partial<SweepRecord> = {}): SweepRecord {
 export async function persistenceContract (t: Test, open: () => Promise<Database>): Promise<void> {
   const db = await open()
   const p: Persistence = persistenceOver(db, new InProcessLockFactory(db))
+  const ids = async (query: Omit<AgentListQuery, 'limit'>, limit = 100): Promise<string[]> =>
+    (await p.agents.list({ limit, ...query })).items.map((a) => a.id)
   t.beforeEach(async () => {
     await db.query('TRUNCATE kernels, agents, kernel_status_history, sweeps, kernel_confirmations')
   })
@@ -222,8 +227,40 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     await p.agents.upsert({ id: 'b1', address: 'https://agent.example:9101', scalingGroup: 'gpu' })
     t.same(await p.agents.get('a1'), moved)
     t.equal(await p.agents.get('nobody'), null)
-    t.same((await p.agents.list()).map((a) => a.id), ['a1', 'b1'])
-    t.same((await p.agents.list('gpu')).map((a) => a.id), ['b1'])
+    t.same(await ids({}), ['a1', 'b1'])
+    t.same(await ids({ scalingGroup: 'gpu' }), ['b1'])
+    const page = await p.agents.list({ limit: 1 })
+    t.same(page.items.map((a) => a.id), ['a1'])
+    t.same((await p.agents.list({ limit: 1, cursor: page.nextCursor! })).items.map((a) => a.id), ['b1'], 'paged by a cursor')
+    await t.rejects(p.agents.list({ limit: 1, cursor: 'not/a/name' }), InvalidCursorError)
+  })
+
+  await t.test('agents: reachability (rule 12), lost (rule 13), decommissioned (rule 14), and registering again', async (t) => {
+    for (const id of ['a1', 'a2', 'a3', 'a4']) await p.agents.upsert({ id, address: 'http://127.0.0.1:9101', scalingGroup: 'default' })
+    t.same((await p.agents.get('a1'))?.status, AgentStatus.ALIVE, 'ALIVE when registered')
+    await p.agents.recordReachability({ reached: ['a1'], unreachable: ['a2', 'a3'] })
+    t.match(await p.agents.get('a1'), { status: AgentStatus.ALIVE, unreachableSince: null })
+    t.type((await p.agents.get('a1'))?.lastReachedAt, Date)
+    const since = (await p.agents.get('a2'))!.unreachableSince!
+    t.equal((await p.agents.get('a2'))?.status, AgentStatus.UNREACHABLE)
+    await p.agents.recordReachability({ reached: [], unreachable: ['a2'] })
+    t.same((await p.agents.get('a2'))?.unreachableSince, since, 'the first moment it was unreachable is kept')
+    // Lost once unreachable for longer than AGENT_LOST_AFTER_SEC (600 s here): moved back in time.
+    await db.query("UPDATE agents SET unreachable_since = now() - interval '601 seconds' WHERE id = 'a3'")
+    t.equal((await p.agents.get('a3'))?.status, AgentStatus.LOST)
+    t.same(await p.agents.statusesOf(['a1', 'a2', 'a3', 'a4', 'nobody']), new Map([
+      ['a1', AgentStatus.ALIVE], ['a2', AgentStatus.UNREACHABLE], ['a3', AgentStatus.LOST], ['a4', AgentStatus.ALIVE],
+    ]))
+    t.same(await ids({ status: AgentStatus.LOST }), ['a3'])
+    const never = persistenceOver(db, new InProcessLockFactory(db), { agentLostAfterSec: 0 })
+    t.equal((await never.agents.get('a3'))?.status, AgentStatus.UNREACHABLE, 'AGENT_LOST_AFTER_SEC=0: never LOST')
+
+    await db.transaction((tx) => p.agents.within(tx).markDecommissioned(['a4']))
+    t.equal((await p.agents.get('a4'))?.status, AgentStatus.DECOMMISSIONED)
+    await p.agents.recordReachability({ reached: ['a4'], unreachable: [] })
+    t.equal((await p.agents.get('a4'))?.status, AgentStatus.DECOMMISSIONED, 'until registered again')
+    t.match(await p.agents.upsert({ id: 'a4', address: 'http://127.0.0.1:9102', scalingGroup: 'default' }), { status: AgentStatus.ALIVE, decommissionedAt: null })
+    t.match(await p.agents.upsert({ id: 'a3', address: 'http://127.0.0.1:9103', scalingGroup: 'default' }), { status: AgentStatus.ALIVE, unreachableSince: null }, 'registering again clears reachability')
   })
 
   await t.test('markKernelsTerminated: conditional, one history row each, stamped by the database', async (t) => {

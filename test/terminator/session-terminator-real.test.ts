@@ -24,12 +24,12 @@ const STALENESS_SEC = 120
  */
 async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300 } = {}) {
   const { url, raw } = await testRedisDb(t, REDIS_DB)
-  const agents = new AgentRepository((await testSchema(t)).open())
+  const agents = new AgentRepository((await testSchema(t)).open(), { lostAfterSec: 600 })
   const presenceStore = new ValkeyPresenceStore({ url, stalenessSec: STALENESS_SEC, ttlSec: 300 })
   await presenceStore.waitUntilReady()
   const agentClientPool = new HttpAgentClientPool({ directory: agents, timeoutMs })
   const logger = new CapturingLogger()
-  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentRpcConcurrency, logger })
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: agents, agentRpcConcurrency, logger })
   const simulators: AgentSimulator[] = []
   t.teardown(async () => {
     await agentClientPool.close()

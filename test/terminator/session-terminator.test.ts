@@ -6,7 +6,7 @@ import { SkipCause } from '../../src/domain/results.js'
 import type { PresenceChecker } from '../../src/presence/presence-store.js'
 import { SessionTerminator } from '../../src/terminator/session-terminator.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
-import { type AgentBehaviour, FakeAgentClientPool, FakePresenceStore } from '../helpers/fake-ports.js'
+import { type AgentBehaviour, FakeAgentClientPool, FakePresenceStore, staleCheck, agentStatuses } from '../helpers/fake-ports.js'
 import { runningKernel } from '../helpers/kernels.js'
 
 const { ALIVE, STALE, UNHEALTHY } = HealthCheckStatus
@@ -19,7 +19,7 @@ function setup (
   const presenceStore = new FakePresenceStore(presence)
   const agentClientPool = new FakeAgentClientPool(agents)
   const logger = new CapturingLogger()
-  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentRpcConcurrency, logger })
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: agentStatuses(), agentRpcConcurrency, logger })
   return { presenceStore, agentClientPool, logger, terminator }
 }
 
@@ -151,7 +151,7 @@ t.test('stage 1 reads every kernel once, with each agent named once', async (t) 
 
 t.test('an empty list asks neither the presence store nor any agent', async (t) => {
   const { terminator, presenceStore, agentClientPool } = setup({}, {})
-  t.same(await terminator.checkStaleKernels([]), { deadKernelIds: [], skipped: [] })
+  t.same(await terminator.checkStaleKernels([]), staleCheck([]))
   t.equal(presenceStore.calls.length, 0)
   t.equal(agentClientPool.acquired.length, 0)
 })
@@ -161,7 +161,7 @@ t.test('a presence store failure propagates and no agent is asked', async (t) =>
   const failingStore: PresenceChecker = { checkKernelPresenceStatusBatch: async () => { throw outage } }
   const agentClientPool = new FakeAgentClientPool({})
   const terminator = new SessionTerminator({
-    presenceStore: failingStore, agentClientPool, agentRpcConcurrency: 4, logger: new CapturingLogger(),
+    presenceStore: failingStore, agentClientPool, agentStatuses: agentStatuses(), agentRpcConcurrency: 4, logger: new CapturingLogger(),
   })
   await t.rejects(terminator.checkStaleKernels([runningKernel()]), outage)
   t.equal(agentClientPool.acquired.length, 0)
@@ -187,6 +187,7 @@ t.test('the concurrency bound must be a positive integer', async (t) => {
     t.throws(() => new SessionTerminator({
       presenceStore: new FakePresenceStore({}),
       agentClientPool: new FakeAgentClientPool({}),
+      agentStatuses: agentStatuses(),
       agentRpcConcurrency,
       logger: new CapturingLogger(),
     }), RangeError, `rejects ${agentRpcConcurrency}`)

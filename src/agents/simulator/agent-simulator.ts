@@ -21,6 +21,25 @@ const REPORTED: ReadonlySet<KernelBehaviour> = new Set(['running', 'unhealthy', 
 
 export type PresenceReporter = (agentId: AgentId, kernels: ReadonlyMap<KernelId, boolean>) => Promise<void>
 
+/** Registers the agent at `address` with the service (`PUT /v1/agents/{agent_id}`). */
+export type Registrar = (agentId: AgentId, address: string) => Promise<void>
+
+/** What the service answers to reconciliation (`POST /v1/agents/{agent_id}/reconcile`, contract §3). */
+export interface Reconciliation {
+  /** Kernels the agent runs and should stop: unknown to the service, final there, or another agent's. */
+  readonly orphans: readonly KernelId[]
+  /** Kernels the service has on this agent, not final, that the agent did not list. */
+  readonly missing: readonly KernelId[]
+}
+
+/** Sends the kernels the agent runs to the service, and returns its answer. */
+export type Reconciler = (agentId: AgentId, kernels: readonly KernelId[]) => Promise<Reconciliation>
+
+/** An error a registrar throws when trying again cannot help (the service refused the registration, 4xx). */
+export interface MaybePermanentError {
+  readonly permanent?: boolean
+}
+
 export interface AgentSimulatorOptions {
   readonly agentId: AgentId
   readonly host?: string
@@ -33,7 +52,27 @@ export interface AgentSimulatorOptions {
   readonly onReportError?: (error: unknown) => void
   /** Every running check is answered this much later (a busy agent, for benchmarks). */
   readonly answerDelayMs?: number
+  /**
+   * Registers the agent once it listens, in the background, trying again until the service
+   * answers (network errors and 5xx; an error marked `permanent` stops it) with a backoff that
+   * doubles from `initialMs` up to `maxMs`. `registered` says how it ended.
+   */
+  readonly register?: Registrar
+  readonly registerBackoff?: { readonly initialMs: number, readonly maxMs: number }
+  /** Each failed registration attempt, and the delay before the next (null: no next). */
+  readonly onRegisterError?: (error: unknown, attempt: number, retryInMs: number | null) => void
+  /** Where reconciliation goes; the agent never reconciles without it. */
+  readonly reconcileWith?: Reconciler
+  /** `false` turns reconciliation off (the kernels the service calls orphans are then left running). Default true. */
+  readonly reconcile?: boolean
+  /** Reconciliation period; 0 reconciles only when `reconcileNow()` is called. Waits for registration when `register` is given. */
+  readonly reconcileIntervalMs?: number
+  /** Each answer, after the orphans were stopped. */
+  readonly onReconciled?: (result: Reconciliation, stopped: readonly KernelId[]) => void
+  readonly onReconcileError?: (error: unknown) => void
 }
+
+const DEFAULT_REGISTER_BACKOFF = { initialMs: 200, maxMs: 10_000 }
 
 function sendJson (response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
@@ -55,15 +94,39 @@ async function readJson (request: IncomingMessage): Promise<unknown> {
 export class AgentSimulator {
   /** How many running checks this agent has been asked. */
   checksServed = 0
+  /** Orphans stopped because the service said so, oldest first. */
+  readonly orphansStopped: KernelId[] = []
+  /** The service's last answer to reconciliation. */
+  lastReconciliation: Reconciliation | undefined
+  /**
+   * Settles once registration has ended: true when the service took it (at once without
+   * `register`), false when it refused it for good or the simulator closed first. Never rejects.
+   */
+  readonly registered: Promise<boolean>
+  private settleRegistration: (registered: boolean) => void = () => {}
   private readonly kernels = new Map<KernelId, KernelBehaviour>()
   private readonly server: Server
   private timer: NodeJS.Timeout | undefined
+  private reconcileTimer: NodeJS.Timeout | undefined
+  private registerTimer: NodeJS.Timeout | undefined
+  private closed = false
+  private registrationEnded = false
+  private isRegistered = false
+  private reconciling = false
 
   private constructor (private readonly options: AgentSimulatorOptions) {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) sendJson(response, 400, { detail: (error as Error).message })
       })
+    })
+    this.registered = new Promise((resolve) => {
+      this.settleRegistration = (registered) => {
+        if (this.registrationEnded) return
+        this.registrationEnded = true
+        this.isRegistered = registered
+        resolve(registered)
+      }
     })
   }
 
@@ -76,7 +139,35 @@ export class AgentSimulator {
       simulator.timer = setInterval(() => { simulator.sendPresence().catch(options.onReportError ?? (() => {})) }, interval)
       simulator.timer.unref()
     }
+    if (options.register === undefined) simulator.settleRegistration(true)
+    else simulator.tryToRegister(options.register, 1)
+    const reconcileInterval = options.reconcileIntervalMs ?? 0
+    if (reconcileInterval > 0 && simulator.reconciles) {
+      simulator.reconcileTimer = setInterval(() => {
+        simulator.reconcileWhenRegistered().catch(options.onReconcileError ?? (() => {}))
+      }, reconcileInterval)
+      simulator.reconcileTimer.unref()
+    }
     return simulator
+  }
+
+  private get reconciles (): boolean {
+    return this.options.reconcileWith !== undefined && this.options.reconcile !== false
+  }
+
+  private tryToRegister (register: Registrar, attempt: number): void {
+    register(this.agentId, this.url).then(() => { this.settleRegistration(true) }, (error: unknown) => {
+      const { initialMs, maxMs } = this.options.registerBackoff ?? DEFAULT_REGISTER_BACKOFF
+      const retryInMs = this.closed || (error as MaybePermanentError | null)?.permanent === true
+        ? null
+        : Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30))
+      this.options.onRegisterError?.(error, attempt, retryInMs)
+      if (retryInMs === null) {
+        this.settleRegistration(false)
+        return
+      }
+      this.registerTimer = setTimeout(() => { this.tryToRegister(register, attempt + 1) }, retryInMs)
+    })
   }
 
   get agentId (): AgentId {
@@ -120,7 +211,48 @@ export class AgentSimulator {
     if (presence.size > 0) await this.options.reportPresence?.(this.agentId, presence)
   }
 
+  /** The kernels this agent runs: every one it has but the killed ones (hung and failing ones run). */
+  runningKernels (): KernelId[] {
+    return [...this.kernels].filter(([, behaviour]) => behaviour !== 'dead').map(([kernelId]) => kernelId)
+  }
+
+  /**
+   * Tells the service which kernels run here and stops (kills) the orphans it names; `missing`
+   * is only reported, an agent cannot run what it does not have. Null when reconciliation is off.
+   */
+  async reconcileNow (): Promise<Reconciliation | null> {
+    const reconcileWith = this.options.reconcileWith
+    if (reconcileWith === undefined || !this.reconciles) return null
+    const result = await reconcileWith(this.agentId, this.runningKernels())
+    const stopped: KernelId[] = []
+    for (const kernelId of result.orphans) {
+      const behaviour = this.behaviourOf(kernelId)
+      if (behaviour === undefined || behaviour === 'dead') continue
+      this.kill(kernelId)
+      stopped.push(kernelId.toLowerCase())
+    }
+    this.orphansStopped.push(...stopped)
+    this.lastReconciliation = result
+    this.options.onReconciled?.(result, stopped)
+    return result
+  }
+
+  /** A timer's turn: skipped until registered (the service does not know the agent yet), or while the last one runs. */
+  private async reconcileWhenRegistered (): Promise<void> {
+    if (!this.isRegistered || this.reconciling) return
+    this.reconciling = true
+    try {
+      await this.reconcileNow()
+    } finally {
+      this.reconciling = false
+    }
+  }
+
   async close (): Promise<void> {
+    this.closed = true
+    clearTimeout(this.registerTimer)
+    clearInterval(this.reconcileTimer)
+    this.settleRegistration(false)
     clearInterval(this.timer)
     this.server.closeAllConnections()
     this.server.close()

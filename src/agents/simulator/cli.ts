@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { AgentSimulator } from './agent-simulator.js'
+import { serviceClient } from './service-client.js'
 
 const { values } = parseArgs({
   options: {
@@ -13,6 +14,8 @@ const { values } = parseArgs({
     'scaling-group': { type: 'string' },
     kernels: { type: 'string', default: '' },
     'interval-sec': { type: 'string', default: '10' },
+    'reconcile-interval-sec': { type: 'string', default: '60' },
+    'no-reconcile': { type: 'boolean', default: false },
   },
 })
 
@@ -20,29 +23,40 @@ const log = pino({ name: 'agent-sim' })
 const agentId = values['agent-id']
 const service = values.service.replace(/\/$/, '')
 const token = process.env['AGENT_TOKEN'] ?? process.env['API_TOKEN']
-const headers: Record<string, string> = { 'content-type': 'application/json' }
-if (token !== undefined) headers['authorization'] = `Bearer ${token}`
-
-async function send (method: string, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${service}${path}`, { method, headers, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) })
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`)
-}
+const client = serviceClient({ url: service, ...(token === undefined ? {} : { token }) })
+const scalingGroup = values['scaling-group']
 
 const simulator = await AgentSimulator.start({
   agentId,
   host: values.host,
   port: Number(values.port),
   presenceIntervalMs: Number(values['interval-sec']) * 1000,
-  reportPresence: (id, kernels) => send('POST', `/v1/agents/${encodeURIComponent(id)}/presence`, { kernels: Object.fromEntries(kernels) }),
+  reportPresence: client.reportPresence,
   onReportError: (err) => { log.warn({ err }, 'presence not delivered') },
+  // Registered until the service answers: an agent started before the service (or while it
+  // restarts) registers as soon as it can, with a backoff of 0.2 s doubling up to 10 s.
+  ...(scalingGroup === undefined
+    ? {}
+    : {
+        register: client.registrar(scalingGroup),
+        onRegisterError: (err: unknown, attempt: number, retryInMs: number | null) => {
+          if (retryInMs === null) log.error({ err, attempt }, 'registration refused; not trying again')
+          else log.warn({ err, attempt, retry_in_ms: retryInMs }, 'registration failed; trying again')
+        },
+      }),
+  reconcileWith: client.reconcile,
+  reconcile: !values['no-reconcile'],
+  reconcileIntervalMs: Number(values['reconcile-interval-sec']) * 1000,
+  onReconciled: (result, stopped) => {
+    if (stopped.length > 0) log.warn({ stopped }, 'stopped kernels the service does not expect here (orphans)')
+    if (result.missing.length > 0) log.warn({ missing: result.missing }, 'the service expects kernels here that do not run')
+  },
+  onReconcileError: (err) => { log.warn({ err }, 'reconciliation failed') },
 })
 for (const kernelId of values.kernels.split(',').filter((id) => id !== '')) simulator.setKernel(kernelId, 'running')
-log.info({ agent_id: agentId, url: simulator.url, service }, 'agent simulator listening')
+log.info({ agent_id: agentId, url: simulator.url, service, reconcile: !values['no-reconcile'] }, 'agent simulator listening')
 
-if (values['scaling-group'] !== undefined) {
-  await send('PUT', `/v1/agents/${encodeURIComponent(agentId)}`, { address: simulator.url, scaling_group: values['scaling-group'] })
-    .then(() => { log.info('registered with the service') }, (err: unknown) => { log.warn({ err }, 'registration failed') })
-}
+simulator.registered.then((registered) => { if (registered && scalingGroup !== undefined) log.info('registered with the service') }, () => {})
 await simulator.sendPresence().catch((err: unknown) => { log.warn({ err }, 'presence not delivered') })
 
 closeWithGrace({ delay: 2_000 }, async () => { await simulator.close() })

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { KernelStatus } from '../../src/domain/kernel-status.js'
+import type { SweepRecord } from '../../src/domain/sweep.js'
+import { Metrics } from '../../src/observability/metrics.js'
+import { AgentRepository } from '../../src/persistence/agent-repository.js'
+import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+
+/** The samples of one metric in a scrape, as `labels value` lines. */
+async function samples (metrics: Metrics, name: string): Promise<string[]> {
+  const text = await metrics.registry.metrics()
+  return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)).map((line) => line.slice(name.length)).sort()
+}
+
+t.test('kernel_sweeper_agents: agents by scaling group and status, counted from the database at every scrape', { skip: await skipWithoutPostgres() }, async (t) => {
+  const db = (await testSchema(t)).open()
+  const agents = new AgentRepository(db, { lostAfterSec: 600 })
+  const metrics = new Metrics()
+  t.same(await samples(metrics, 'kernel_sweeper_agents'), [], 'no series until told how to count')
+
+  metrics.countAgentsWith(() => agents.countByStatus())
+  t.same(await samples(metrics, 'kernel_sweeper_agents'), [], 'no agents, no series')
+
+  for (const id of ['a1', 'a2', 'a3', 'a4']) await agents.upsert({ id, address: 'http://127.0.0.1:9', scalingGroup: 'g1' })
+  await agents.upsert({ id: 'b1', address: 'http://127.0.0.1:9', scalingGroup: 'g2' })
+  await agents.recordReachability({ reached: ['a1'], unreachable: ['a2', 'a3'] })
+  await db.query("UPDATE agents SET unreachable_since = now() - interval '601 seconds' WHERE id = 'a3'")
+  await agents.markDecommissioned(['b1'])
+
+  t.same(await samples(metrics, 'kernel_sweeper_agents'), [
+    '{scaling_group="g1",status="ALIVE"} 2',
+    '{scaling_group="g1",status="DECOMMISSIONED"} 0',
+    '{scaling_group="g1",status="LOST"} 1',
+    '{scaling_group="g1",status="UNREACHABLE"} 1',
+    '{scaling_group="g2",status="ALIVE"} 0',
+    '{scaling_group="g2",status="DECOMMISSIONED"} 1',
+    '{scaling_group="g2",status="LOST"} 0',
+    '{scaling_group="g2",status="UNREACHABLE"} 0',
+  ].sort(), 'every status of every group that has agents, 0 included')
+
+  await agents.upsert({ id: 'b1', address: 'http://127.0.0.1:9', scalingGroup: 'g1' })
+  await agents.recordReachability({ reached: ['a2'], unreachable: [] })
+  t.same((await samples(metrics, 'kernel_sweeper_agents')).filter((line) => !line.endsWith(' 0')), [
+    '{scaling_group="g1",status="ALIVE"} 4',
+    '{scaling_group="g1",status="LOST"} 1',
+  ], 'the next scrape sees the changes; a group without agents is gone')
+})
+
+t.test('kernel_sweeper_agents: a count that fails or hangs leaves the gauge out of the scrape, which still answers', async (t) => {
+  const metrics = new Metrics()
+  metrics.countAgentsWith(async () => { throw new Error('database down') })
+  t.same(await samples(metrics, 'kernel_sweeper_agents'), [])
+  t.same(await samples(metrics, 'kernel_sweeper_agents_count_failures_total'), [' 1'])
+
+  metrics.countAgentsWith(() => new Promise(() => {}))
+  const started = Date.now()
+  t.same(await samples(metrics, 'kernel_sweeper_agents'), [])
+  t.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`)
+  t.same(await samples(metrics, 'kernel_sweeper_agents_count_failures_total'), [' 2'])
+})
+
+t.test('kernel_sweeper_kernels_terminated_total: by reason, lost agents and decommissioning included', async (t) => {
+  const metrics = new Metrics()
+  const [stale, lost, decommissioned, held] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  const record = (failures: Array<[string, string]>, terminated: string[]): SweepRecord => ({
+    sweepId: randomUUID(),
+    scalingGroup: 'g1',
+    handler: 'sweep-stale-kernels',
+    dryRun: false,
+    forced: false,
+    outcome: 'completed',
+    startedAt: new Date(),
+    finishedAt: new Date(),
+    result: { successes: [], failures: failures.map(([kernelId, reason]) => ({ kernelId, fromStatus: KernelStatus.RUNNING, reason })), skipped: [] },
+    terminated,
+    error: null,
+  })
+  metrics.sweepFinished(record([[stale, 'STALE_KERNEL'], [lost, 'AGENT_LOST'], [held, 'AGENT_LOST']], [stale, lost]))
+  metrics.sweepFinished(record([[decommissioned, 'AGENT_DECOMMISSIONED']], [decommissioned]))
+  t.same(await samples(metrics, 'kernel_sweeper_kernels_terminated_total'), [
+    '{reason="AGENT_DECOMMISSIONED"} 1',
+    '{reason="AGENT_LOST"} 1',
+    '{reason="STALE_KERNEL"} 1',
+  ], 'only kernels whose status the sweep changed')
+})
