@@ -157,7 +157,7 @@ export interface paths {
         };
         /**
          * List kernels
-         * @description In id order, a page at a time; pass `next_cursor` back as `cursor` for the next page.
+         * @description In id order, a page at a time; pass `next_cursor` back as `cursor` for the next page. Filtered by scaling group, status and agent, each optional.
          */
         get: operations["listKernels"];
         /**
@@ -221,14 +221,34 @@ export interface paths {
         };
         /**
          * Read an agent
-         * @description The agent's registration.
+         * @description The agent's registration, and its status as the sweeps found it.
          */
         get: operations["getAgent"];
         /**
          * Register an agent
-         * @description Where the agent answers `GET /v1/kernels/{kernel_id}/running`; registering again moves it.
+         * @description Where the agent answers `GET /v1/kernels/{kernel_id}/running`; registering again moves it, and makes it ALIVE: what sweeps learned of its reachability, and a decommissioning, are forgotten.
          */
         put: operations["registerAgent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List agents
+         * @description In id order, a page at a time; pass `next_cursor` back as `cursor` for the next page. Filtered by scaling group and status, each optional.
+         */
+        get: operations["listAgents"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -250,6 +270,46 @@ export interface paths {
          * @description Writes each kernel's presence as a Backend.AI agent writes it to Valkey. No database lookup: any well-formed kernel id is accepted. Accepts AGENT_TOKEN as well as API_TOKEN.
          */
         post: operations["reportPresence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent_id}/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile what an agent runs with what the service knows
+         * @description The agent lists every kernel it runs. `orphans`: those it should stop (unknown to the service, in a final status, or assigned to another agent); `missing`: its own kernels in a non-final status that it did not list. Read-only: nothing is changed. Accepts AGENT_TOKEN as well as API_TOKEN.
+         */
+        post: operations["reconcileAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent_id}/decommission": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decommission an agent
+         * @description A recorded sweep of handler `decommission-agent` in the agent's scaling group, under its lock: every kernel of the agent in a non-final status moves to TERMINATED with reason AGENT_DECOMMISSIONED, neither presence nor the agent being asked. `dry_run` and the mass-termination guard (bypassed with `force`) work as in a sweep. Once the sweep completes the agent is DECOMMISSIONED and never asked again until registered anew.
+         */
+        post: operations["decommissionAgent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -279,7 +339,7 @@ export interface components {
          * @example agent_timeout
          * @enum {string}
          */
-        SkipCause: "no_agent" | "agent_timeout" | "agent_mismatch" | "agent_error" | "awaiting_confirmation";
+        SkipCause: "no_agent" | "agent_timeout" | "agent_mismatch" | "agent_error" | "agent_decommissioned" | "awaiting_confirmation";
         /** @enum {string} */
         SweepOutcome: "completed" | "dry_run" | "guard_tripped" | "failed";
         KernelTransitionInfo: {
@@ -350,7 +410,10 @@ export interface components {
              */
             sweep_id: string;
             scaling_group: components["schemas"]["Name"];
-            /** @example sweep-stale-kernels */
+            /**
+             * @description `sweep-stale-kernels`, or `decommission-agent` for `POST /v1/agents/{agent_id}/decommission`.
+             * @example sweep-stale-kernels
+             */
             handler: string;
             dry_run: boolean;
             forced: boolean;
@@ -540,16 +603,43 @@ export interface components {
             /** @description Seconds since the epoch of the last heartbeat. */
             last_presence: number | null;
         };
+        /**
+         * @description Derived when read: DECOMMISSIONED until registered again; else ALIVE while reachable; else LOST once unreachable for longer than AGENT_LOST_AFTER_SEC; else UNREACHABLE.
+         * @example ALIVE
+         * @enum {string}
+         */
+        AgentStatus: "ALIVE" | "UNREACHABLE" | "LOST" | "DECOMMISSIONED";
+        /**
+         * @example {
+         *       "agent_id": "a1",
+         *       "address": "http://127.0.0.1:9101",
+         *       "scaling_group": "default",
+         *       "status": "ALIVE",
+         *       "registered_at": "2026-12-02T05:50:00.000Z",
+         *       "last_reached_at": "2026-12-02T05:51:49.760Z",
+         *       "unreachable_since": null
+         *     }
+         */
         Agent: {
             agent_id: components["schemas"]["Name"];
             /** @example http://127.0.0.1:9101 */
             address: string;
             scaling_group: components["schemas"]["Name"];
+            status: components["schemas"]["AgentStatus"];
             /**
              * Format: date-time
              * @example 2026-12-02T06:00:00.000Z
              */
             registered_at: string;
+            /** @description When a sweep last got an answer from this agent; null if none has. */
+            last_reached_at: string | null;
+            /** @description Since when every call of the sweeps to this agent failed (refused, timed out, 404, another agent); null while reachable. */
+            unreachable_since: string | null;
+        };
+        AgentList: {
+            items: components["schemas"]["Agent"][];
+            /** @description Pass back as `cursor` for the next page; null on the last. */
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -574,6 +664,49 @@ export interface components {
             kernels: {
                 [key: string]: boolean;
             };
+        };
+        /**
+         * @example {
+         *       "kernels": [
+         *         "6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30",
+         *         "4bce9f37-30a9-4276-8275-5db1aa6d9ace"
+         *       ]
+         *     }
+         */
+        ReconcileRequest: {
+            /** @description Every kernel the agent runs now (0 to 10,000). */
+            kernels: string[];
+        };
+        /**
+         * @example {
+         *       "orphans": [
+         *         "4bce9f37-30a9-4276-8275-5db1aa6d9ace"
+         *       ],
+         *       "missing": []
+         *     }
+         */
+        Reconciliation: {
+            /** @description Kernels the agent listed and should stop: unknown to the service, in a final status, or assigned to another agent. In the order listed. */
+            orphans: string[];
+            /** @description Kernels of this agent in a non-final status that it did not list. In id order. */
+            missing: string[];
+        };
+        /**
+         * @example {
+         *       "dry_run": true
+         *     }
+         */
+        DecommissionRequest: {
+            /**
+             * @description Report what would be terminated, change nothing.
+             * @default false
+             */
+            dry_run?: boolean;
+            /**
+             * @description Bypass the mass-termination guard.
+             * @default false
+             */
+            force?: boolean;
         };
         Health: {
             /** @enum {string} */
@@ -1285,6 +1418,7 @@ export interface operations {
             query?: {
                 scaling_group?: components["schemas"]["Name"];
                 status?: components["schemas"]["KernelStatus"];
+                agent_id?: components["schemas"]["Name"];
                 limit?: number;
                 cursor?: string;
             };
@@ -1761,6 +1895,69 @@ export interface operations {
             };
         };
     };
+    listAgents: {
+        parameters: {
+            query?: {
+                scaling_group?: components["schemas"]["Name"];
+                status?: components["schemas"]["AgentStatus"];
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of agents. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentList"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
     reportPresence: {
         parameters: {
             query?: never;
@@ -1802,6 +1999,221 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BodyTooLargeProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    reconcileAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example a1 */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReconcileRequest"];
+            };
+        };
+        responses: {
+            /** @description What the agent should stop, and what it should run but does not. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NotFoundProblem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BodyTooLargeProblem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UriTooLongProblem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    decommissionAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example a1 */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DecommissionRequest"];
+            };
+        };
+        responses: {
+            /** @description The recorded sweep. */
+            201: {
+                headers: {
+                    /** @description Where the sweep can be read back: `/v1/sweeps/{sweep_id}`. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sweep"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["NotFoundProblem"];
+                };
+            };
+            /** @description A sweep of this scaling group is already running. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["LockBusyProblem"];
                 };
             };
             /** @description Request body too large. */

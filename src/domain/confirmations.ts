@@ -55,7 +55,7 @@ export function applyConfirmations (
     ...demoted.map((failure) => ({ kernelId: failure.kernelId, cause: SkipCause.AWAITING_CONFIRMATION, confirmations: awaiting.get(failure.kernelId)! })),
   ].sort(byPosition)
   return {
-    result: { successes, failures: result.failures.filter((failure) => !awaiting.has(failure.kernelId)), skipped },
+    result: { ...result, successes, failures: result.failures.filter((failure) => !awaiting.has(failure.kernelId)), skipped },
     counts,
   }
 }

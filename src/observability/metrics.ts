@@ -142,7 +142,6 @@ function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => { reject(new Error(`no answer within ${ms} ms`)) }, ms)
-    timer.unref()
   })
   return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer) })
 }

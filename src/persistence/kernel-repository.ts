@@ -162,7 +162,7 @@ export class KernelRepository {
       [running, agentId, FINAL_KERNEL_STATUSES]
     )
     const missing = await this.db.query<{ id: string }>(
-      `SELECT id FROM kernels WHERE agent_id = $1 AND NOT status = ANY($3::text[]) AND NOT id = ANY($2::uuid[]) ORDER BY id`,
+      'SELECT id FROM kernels WHERE agent_id = $1 AND NOT status = ANY($3::text[]) AND NOT id = ANY($2::uuid[]) ORDER BY id',
       [agentId, running, FINAL_KERNEL_STATUSES]
     )
     return { orphans: orphans.map((row) => row.id), missing: missing.map((row) => row.id) }

@@ -46,11 +46,11 @@ export default fp(async (fastify) => {
       tags: [
         { name: 'sweeps', description: 'Trigger sweeps and read their records.' },
         { name: 'kernels', description: 'The kernels sweeps work on.' },
-        { name: 'agents', description: 'Agent registrations and heartbeats.' },
+        { name: 'agents', description: 'Agent registrations, heartbeats, reconciliation and decommissioning.' },
         { name: 'operations', description: 'Probes and metrics.' },
       ],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN (or AGENT_TOKEN for heartbeats), when set.' } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN when set; the heartbeat and reconcile routes also take AGENT_TOKEN.' } },
       },
     },
     refResolver: {

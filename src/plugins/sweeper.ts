@@ -53,6 +53,7 @@ async function openPresenceStore (config: Config): Promise<PresenceStore> {
 export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS }) => {
   const { persistence } = fastify
   const metrics = new Metrics()
+  metrics.countAgentsWith(() => persistence.agents.countByStatus())
   const presence = await openPresenceStore(config)
   const httpAgents = new HttpAgentClientPool({ directory: persistence.agents, timeoutMs: config.agentRpcTimeoutMs })
   const agentClientPool: AgentClientPool = new InstrumentedAgentClientPool(httpAgents, metrics)

@@ -111,7 +111,7 @@ export class SessionTerminator implements StaleKernelChecker {
         ? []
         : [{ agentId: kernel.agentId, contact: verdicts[index]!.contact }])
     const reachability = reachabilityOf(calls)
-    const stillUnreachable = new Set(reachability.unreachable)
+    const reached = new Set(reachability.reached)
 
     const deadKernelIds: KernelId[] = []
     const lostKernelIds: KernelId[] = []
@@ -120,9 +120,10 @@ export class SessionTerminator implements StaleKernelChecker {
       const verdict = verdicts[index]!
       if (verdict.kind === 'dead') deadKernelIds.push(kernel.id)
       if (verdict.kind !== 'skipped') return
-      // Rule 13: the agent was LOST before this sweep, and this sweep did not reach it either.
+      // Rule 13: the agent was LOST before this sweep, and this sweep did not reach it (so it is
+      // still unreachable since then once rule 12 is recorded); its own call was unreachable too.
       const agentId = kernel.agentId
-      if (verdict.contact === 'unreachable' && agentId !== null && statuses.get(agentId) === AgentStatus.LOST && stillUnreachable.has(agentId)) {
+      if (verdict.contact === 'unreachable' && agentId !== null && statuses.get(agentId) === AgentStatus.LOST && !reached.has(agentId)) {
         lostKernelIds.push(kernel.id)
       } else {
         skippedKernels.push({ kernelId: kernel.id, cause: verdict.cause })

@@ -4,8 +4,46 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { AgentSimulator } from '../../src/agents/simulator/agent-simulator.js'
-import { freePort } from '../helpers/redis.js'
+import { AgentSimulator, type Reconciliation } from '../../src/agents/simulator/agent-simulator.js'
+import { serviceClient } from '../../src/agents/simulator/service-client.js'
+import { testApp } from '../helpers/app.js'
+import { skipWithoutPostgres } from '../helpers/postgres.js'
+import { freePort, skipWithoutRedis } from '../helpers/redis.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until (condition: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(20)) if (condition()) return true
+  return condition()
+}
+
+interface Received { method: string | undefined, url: string | undefined, body: unknown, auth: string | undefined }
+
+/** A stand-in for the service: records every request and answers with `answer`'s status and body. */
+async function fakeService (t: import('tap').Test, answer: (request: Received, index: number) => [number, unknown?]) {
+  const received: Received[] = []
+  const service = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString()
+      const entry = { method: request.method, url: request.url, body: text === '' ? undefined : JSON.parse(text), auth: request.headers.authorization }
+      received.push(entry)
+      const [status, body] = answer(entry, received.length - 1)
+      if (body === undefined) {
+        response.writeHead(status)
+        response.end()
+      } else {
+        response.writeHead(status, { 'content-type': 'application/json' })
+        response.end(JSON.stringify(body))
+      }
+    })
+  })
+  service.listen(0, '127.0.0.1')
+  await once(service, 'listening')
+  t.teardown(() => { service.closeAllConnections(); service.close() })
+  return { received, url: `http://127.0.0.1:${(service.address() as AddressInfo).port}` }
+}
 
 t.test('the simulator answers checks for its own agent id only', async (t) => {
   const agent = await AgentSimulator.start({ agentId: 'a1' })
@@ -65,41 +103,162 @@ t.test('admin routes change kernels from outside', async (t) => {
   t.equal((await call('GET', '/elsewhere')).status, 404)
 })
 
-t.test('the agent-sim program (built by npm test): registers, sends heartbeats to the service, serves checks', async (t) => {
-  const received: Array<{ method: string | undefined, url: string | undefined, body: unknown, auth: string | undefined }> = []
-  const service = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      received.push({ method: request.method, url: request.url, body: JSON.parse(Buffer.concat(chunks).toString()), auth: request.headers.authorization })
-      response.writeHead(request.method === 'POST' ? 204 : 200)
-      response.end()
-    })
+t.test('against the real service: registration retried until it answers, then reconciliation stops the orphans', { skip: (await skipWithoutPostgres()) || (await skipWithoutRedis()) }, async (t) => {
+  const { app } = await testApp(t, 'own')
+  const port = await freePort()
+  const client = serviceClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 1_000 })
+  const attempts: Array<number | null> = []
+  const agent = await AgentSimulator.start({
+    agentId: 'sim1',
+    register: client.registrar('sim-group'),
+    registerBackoff: { initialMs: 10, maxMs: 40 },
+    onRegisterError: (_error, _attempt, retryInMs) => { attempts.push(retryInMs) },
+    reconcileWith: client.reconcile,
+    reconcileIntervalMs: 50,
   })
-  service.listen(0, '127.0.0.1')
-  await once(service, 'listening')
-  t.teardown(() => { service.closeAllConnections(); service.close() })
-  const servicePort = (service.address() as AddressInfo).port
+  t.teardown(() => agent.close())
+
+  // Nothing listens yet: refused, again and again, with a backoff that stops growing.
+  t.ok(await until(() => attempts.length >= 5), 'tried again while the service was down')
+  t.same(attempts.slice(0, 4), [10, 20, 40, 40], 'doubling, up to the bound')
+  t.equal(agent.lastReconciliation, undefined, 'no reconciliation before registration')
+
+  await app.listen({ port, host: '127.0.0.1' })
+  t.equal(await agent.registered, true, 'registered once the service answers')
+  t.match((await app.inject({ method: 'GET', url: '/v1/agents/sim1' })).json(), { agent_id: 'sim1', address: agent.url, scaling_group: 'sim-group', status: 'ALIVE' })
+
+  const put = (kernelId: string, agentId: string, status: string) => app.inject({
+    method: 'PUT', url: `/v1/kernels/${kernelId}`, payload: { session_id: randomUUID(), scaling_group: 'sim-group', agent_id: agentId, status },
+  })
+  const [own, missing, terminated, others, unknown] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  await put(own, 'sim1', 'RUNNING')
+  await put(missing, 'sim1', 'PENDING')
+  await put(terminated, 'sim1', 'TERMINATED')
+  await put(others, 'sim2', 'RUNNING')
+  for (const kernelId of [own, terminated, others, unknown]) agent.setKernel(kernelId, 'running')
+
+  t.ok(await until(() => agent.orphansStopped.length === 3), 'the timer reconciled')
+  t.same([...agent.orphansStopped].sort(), [terminated, others, unknown].sort(), 'final, another agent\'s and unknown kernels stopped')
+  t.same(agent.lastReconciliation?.missing, [missing], 'missing is reported')
+  t.equal(agent.behaviourOf(own), 'running', 'its own kernel runs on')
+  for (const kernelId of [terminated, others, unknown]) t.equal(agent.behaviourOf(kernelId), 'dead')
+  t.same([...agent.presence().keys()], [own], 'stopped kernels send no heartbeat')
+  t.same(agent.runningKernels(), [own])
+  t.same(await agent.reconcileNow(), { orphans: [], missing: [missing] }, 'nothing more to stop')
+  t.equal((await app.inject({ method: 'GET', url: `/v1/kernels/${terminated}` })).json().status, 'TERMINATED', 'the service changed nothing')
+})
+
+t.test('registration: a 5xx is tried again, a 4xx is final', async (t) => {
+  let refusals = 2
+  const flaky = await fakeService(t, () => refusals-- > 0 ? [503, { detail: 'starting' }] : [200, {}])
+  const attempts: number[] = []
+  const agent = await AgentSimulator.start({
+    agentId: 'a1',
+    register: serviceClient({ url: flaky.url }).registrar('default'),
+    registerBackoff: { initialMs: 5, maxMs: 5 },
+    onRegisterError: (_error, attempt) => { attempts.push(attempt) },
+  })
+  t.teardown(() => agent.close())
+  t.equal(await agent.registered, true)
+  t.same(attempts, [1, 2])
+  t.same(flaky.received.map((r) => [r.method, r.url, r.body]), Array.from({ length: 3 }, () => ['PUT', '/v1/agents/a1', { address: agent.url, scaling_group: 'default' }]))
+
+  const refusing = await fakeService(t, () => [400, { detail: 'bad scaling_group' }])
+  const retries: Array<number | null> = []
+  const refused = await AgentSimulator.start({
+    agentId: 'a2',
+    register: serviceClient({ url: refusing.url }).registrar('default'),
+    onRegisterError: (_error, _attempt, retryInMs) => { retries.push(retryInMs) },
+  })
+  t.teardown(() => refused.close())
+  t.equal(await refused.registered, false, 'refused for good')
+  t.same(retries, [null], 'not tried again')
+  t.equal(refusing.received.length, 1)
+
+  const never = await AgentSimulator.start({ agentId: 'a3', register: async () => { throw new Error('down') }, registerBackoff: { initialMs: 10_000, maxMs: 10_000 } })
+  await never.close()
+  t.equal(await never.registered, false, 'closing ends the retries')
+})
+
+t.test('reconciliation is skipped until registered, and `reconcile: false` turns it off', async (t) => {
+  const orphan = randomUUID()
+  const answer = (request: Received): [number, unknown?] => request.url?.endsWith('/reconcile') === true
+    ? [200, { orphans: [orphan], missing: [] } satisfies Reconciliation]
+    : [200, {}]
+  const service = await fakeService(t, answer)
+  const client = serviceClient({ url: service.url })
+  let release: () => void = () => {}
+  const registration = new Promise<void>((resolve) => { release = resolve })
+
+  const agent = await AgentSimulator.start({ agentId: 'a1', register: async () => { await registration }, reconcileWith: client.reconcile, reconcileIntervalMs: 10 })
+  t.teardown(() => agent.close())
+  agent.setKernel(orphan, 'running')
+  await sleep(80)
+  t.same(service.received, [], 'not while unregistered')
+  release()
+  t.ok(await until(() => agent.behaviourOf(orphan) === 'dead'), 'reconciled once registered')
+  t.same(service.received[0], { method: 'POST', url: '/v1/agents/a1/reconcile', body: { kernels: [orphan] }, auth: undefined })
+
+  const off = await AgentSimulator.start({ agentId: 'a2', reconcileWith: client.reconcile, reconcile: false, reconcileIntervalMs: 10 })
+  t.teardown(() => off.close())
+  off.setKernel(orphan, 'running')
+  await sleep(80)
+  t.equal(await off.reconcileNow(), null, 'reconcileNow does nothing')
+  t.equal(service.received.filter((r) => r.url === '/v1/agents/a2/reconcile').length, 0, 'never asked')
+  t.equal(off.behaviourOf(orphan), 'running', 'the orphan runs on')
+})
+
+t.test('the agent-sim program (built by npm test): registers until the service answers, sends heartbeats, reconciles, serves checks', async (t) => {
+  const orphan = randomUUID()
+  let registrations = 0
+  const service = await fakeService(t, (request) => {
+    if (request.method === 'PUT') return registrations++ === 0 ? [503, { detail: 'starting' }] : [200, {}]
+    if (request.url?.endsWith('/reconcile') === true) return [200, { orphans: [orphan], missing: [] }]
+    return [204]
+  })
   const port = await freePort()
   const kernelId = randomUUID()
 
   const child = spawn(process.execPath, [
-    'dist/src/agents/simulator/cli.js', '--port', String(port), '--agent-id', 'a7',
-    '--service', `http://127.0.0.1:${servicePort}`, '--scaling-group', 'default', '--kernels', kernelId, '--interval-sec', '1',
+    'dist/src/agents/simulator/cli.js', '--port', String(port), '--agent-id', 'a7', '--service', service.url,
+    '--scaling-group', 'default', '--kernels', `${kernelId},${orphan}`, '--interval-sec', '1', '--reconcile-interval-sec', '0.1',
   ], { env: { ...process.env, AGENT_TOKEN: 'agent-secret' }, stdio: ['ignore', 'ignore', 'inherit'] })
   t.teardown(() => { child.kill('SIGKILL') })
 
-  for (let i = 0; i < 100 && !received.some((r) => r.method === 'POST'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-  t.same(received.find((r) => r.method === 'PUT'), {
-    method: 'PUT', url: '/v1/agents/a7', body: { address: `http://127.0.0.1:${port}`, scaling_group: 'default' }, auth: 'Bearer agent-secret',
+  const reconciled = () => service.received.some((r) => r.url === '/v1/agents/a7/reconcile')
+  t.ok(await until(() => reconciled() && service.received.some((r) => r.url === '/v1/agents/a7/presence')))
+  const registering = { method: 'PUT', url: '/v1/agents/a7', body: { address: `http://127.0.0.1:${port}`, scaling_group: 'default' }, auth: 'Bearer agent-secret' }
+  t.same(service.received.filter((r) => r.method === 'PUT'), [registering, registering], 'a 503, then registered')
+  t.same(service.received.find((r) => r.url === '/v1/agents/a7/presence'), {
+    method: 'POST', url: '/v1/agents/a7/presence', body: { kernels: { [kernelId]: true, [orphan]: true } }, auth: 'Bearer agent-secret',
   })
-  t.same(received.find((r) => r.method === 'POST'), {
-    method: 'POST', url: '/v1/agents/a7/presence', body: { kernels: { [kernelId]: true } }, auth: 'Bearer agent-secret',
+  t.same(service.received.find(reconciledRequest), {
+    method: 'POST', url: '/v1/agents/a7/reconcile', body: { kernels: [kernelId, orphan] }, auth: 'Bearer agent-secret',
   })
-  const answer = await fetch(`http://127.0.0.1:${port}/v1/kernels/${kernelId}/running?agent_id=a7`)
-  t.same(await answer.json(), { agent_id: 'a7', kernel_id: kernelId, running: true })
+  const ask = async (id: string) => (await fetch(`http://127.0.0.1:${port}/v1/kernels/${id}/running?agent_id=a7`)).json()
+  t.same(await ask(kernelId), { agent_id: 'a7', kernel_id: kernelId, running: true })
+  t.same(await ask(orphan), { agent_id: 'a7', kernel_id: orphan, running: false }, 'the orphan was stopped')
 
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit')
   t.equal(code, 0, 'stops cleanly')
 })
+
+t.test('the agent-sim program with --no-reconcile never reconciles', async (t) => {
+  const service = await fakeService(t, (request) => [request.method === 'PUT' ? 200 : 204, request.method === 'PUT' ? {} : undefined])
+  const port = await freePort()
+  const child = spawn(process.execPath, [
+    'dist/src/agents/simulator/cli.js', '--port', String(port), '--agent-id', 'a8', '--service', service.url,
+    '--scaling-group', 'default', '--kernels', randomUUID(), '--reconcile-interval-sec', '0.05', '--no-reconcile',
+  ], { stdio: ['ignore', 'ignore', 'inherit'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  t.ok(await until(() => service.received.some((r) => r.method === 'PUT') && service.received.some((r) => r.url === '/v1/agents/a8/presence')))
+  await sleep(300)
+  t.same(service.received.filter((r) => r.url?.endsWith('/reconcile') === true), [])
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+})
+
+function reconciledRequest (request: Received): boolean {
+  return request.url?.endsWith('/reconcile') === true
+}

@@ -24,7 +24,7 @@ t.test('agents v2: status, list, kernels by agent, reconciliation, decommissioni
     if (response.statusCode !== 200) throw new Error(`registering ${agentId}: ${response.body}`)
     return response.json()
   }
-  const putKernel = async (scalingGroup: string, agentId: string | null, status: string, kernelId = randomUUID()) => {
+  const putKernel = async (scalingGroup: string, agentId: string | null, status: string, kernelId: string = randomUUID()) => {
     const response = await call('PUT', `/v1/kernels/${kernelId}`, { session_id: randomUUID(), scaling_group: scalingGroup, agent_id: agentId, status })
     if (response.statusCode !== 200) throw new Error(`putting kernel ${kernelId}: ${response.body}`)
     return kernelId
@@ -336,4 +336,23 @@ t.test('the reconcile route takes the agent token; decommissioning and the list 
   const listed = await as('api-token', 'GET', '/v1/agents')
   t.equal(listed.statusCode, 200)
   t.match(listed.json(), { items: [{ agent_id: 'a1', status: 'ALIVE' }], next_cursor: null })
+})
+
+t.test('GET /metrics: agents by scaling group and status, as the database has them at the scrape', { skip: (await skipWithoutPostgres()) || (await skipWithoutRedis()) }, async (t) => {
+  const { app, databaseUrl } = await testApp(t, 'own')
+  const sql = new pg.Client({ connectionString: databaseUrl })
+  await sql.connect()
+  t.teardown(() => sql.end())
+  for (const id of ['m1', 'm2', 'm3']) await app.inject({ method: 'PUT', url: `/v1/agents/${id}`, payload: { address: 'http://127.0.0.1:9', scaling_group: 'metrics-group' } })
+  await sql.query("UPDATE agents SET unreachable_since = now() - interval '1 hour' WHERE id = 'm2'")
+  await sql.query("UPDATE agents SET decommissioned_at = now() WHERE id = 'm3'")
+  const scrape = async () => (await app.inject({ method: 'GET', url: '/metrics' })).body.split('\n').filter((line) => line.startsWith('kernel_sweeper_agents{')).sort()
+  t.same(await scrape(), [
+    'kernel_sweeper_agents{scaling_group="metrics-group",status="ALIVE"} 1',
+    'kernel_sweeper_agents{scaling_group="metrics-group",status="DECOMMISSIONED"} 1',
+    'kernel_sweeper_agents{scaling_group="metrics-group",status="LOST"} 1',
+    'kernel_sweeper_agents{scaling_group="metrics-group",status="UNREACHABLE"} 0',
+  ])
+  await app.inject({ method: 'PUT', url: '/v1/agents/m2', payload: { address: 'http://127.0.0.1:9', scaling_group: 'metrics-group' } })
+  t.match(await scrape(), ['kernel_sweeper_agents{scaling_group="metrics-group",status="ALIVE"} 2'], 'the next scrape sees the change')
 })

@@ -30,7 +30,8 @@ t.test('openapi.yaml is the document the service serves, and lists every route o
     .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })))
   t.same(operations.map((o) => o.route).sort(), [
     'GET /healthz', 'GET /metrics', 'GET /readyz',
-    'GET /v1/agents/{agent_id}', 'PUT /v1/agents/{agent_id}', 'POST /v1/agents/{agent_id}/presence',
+    'GET /v1/agents', 'GET /v1/agents/{agent_id}', 'PUT /v1/agents/{agent_id}', 'POST /v1/agents/{agent_id}/presence',
+    'POST /v1/agents/{agent_id}/reconcile', 'POST /v1/agents/{agent_id}/decommission',
     'GET /v1/kernels', 'PUT /v1/kernels', 'GET /v1/kernels/{kernel_id}', 'PUT /v1/kernels/{kernel_id}',
     'GET /v1/kernels/{kernel_id}/history', 'GET /v1/kernels/{kernel_id}/presence',
     'POST /v1/scaling-groups/{scaling_group}/sweeps', 'GET /v1/sweeps', 'GET /v1/sweeps/{sweep_id}',
@@ -43,11 +44,14 @@ t.test('openapi.yaml is the document the service serves, and lists every route o
     t.equal(served.info.version, PACKAGE_VERSION, "the package's version")
     t.ok(served.servers.length > 0, 'a servers entry')
     const schemas = Object.keys(served.components.schemas)
-    for (const name of ['Sweep', 'Kernel', 'Agent', 'KernelStatus', 'SkipCause', 'KernelTransitionInfo', 'BadRequestProblem', 'LockBusyProblem']) {
+    for (const name of [
+      'Sweep', 'Kernel', 'Agent', 'AgentStatus', 'AgentList', 'Reconciliation', 'KernelStatus', 'SkipCause', 'KernelTransitionInfo',
+      'BadRequestProblem', 'LockBusyProblem',
+    ]) {
       t.ok(schemas.includes(name), `components.schemas.${name}`)
     }
     const ids = operations.map((o) => o.operation.operationId)
-    t.ok(ids.every((id) => id !== undefined && /^(get|list|create|upsert|register|report)[A-Z][A-Za-z]*$/.test(id)), 'every operation has a camelCase verb operationId')
+    t.ok(ids.every((id) => id !== undefined && /^(get|list|create|upsert|register|report|decommission|reconcile)[A-Z][A-Za-z]*$/.test(id)), 'every operation has a camelCase verb operationId')
     t.equal(new Set(ids).size, ids.length, 'operationIds are unique')
 
     // Every kind of problem the error handler can answer is documented under some status.
@@ -82,6 +86,8 @@ t.test('openapi.yaml is the document the service serves, and lists every route o
     }
     const createSweep = operations.find((o) => o.operation.operationId === 'createSweep')?.operation
     t.equal(createSweep?.requestBody?.required, false, 'a sweep needs no body')
+    const decommission = operations.find((o) => o.operation.operationId === 'decommissionAgent')?.operation
+    t.equal(decommission?.requestBody?.required, false, 'nor does a decommissioning')
   })
 
   const ui = await app.inject({ method: 'GET', url: '/docs/' })

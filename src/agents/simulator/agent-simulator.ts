@@ -89,7 +89,9 @@ async function readJson (request: IncomingMessage): Promise<unknown> {
 /**
  * A stand-in for a Backend.AI agent: serves `GET /v1/kernels/{id}/running` (contract §5) for a set
  * of kernels whose behaviour tests, the demo and benchmarks control, and sends heartbeats for the
- * kernels it runs. Small admin routes under `/admin` change kernels from outside the process.
+ * kernels it runs. Given a registrar it registers itself until the service answers; given a
+ * reconciler it tells the service what it runs and stops the orphans (contract §3). Small admin
+ * routes under `/admin` change kernels from outside the process.
  */
 export class AgentSimulator {
   /** How many running checks this agent has been asked. */
@@ -167,6 +169,7 @@ export class AgentSimulator {
         return
       }
       this.registerTimer = setTimeout(() => { this.tryToRegister(register, attempt + 1) }, retryInMs)
+      this.registerTimer.unref()
     })
   }
 
