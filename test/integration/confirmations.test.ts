@@ -6,6 +6,7 @@ import { secondInstance, testApp, type TestApp } from '../helpers/app.js'
 import { skipWithoutPostgres } from '../helpers/postgres.js'
 import { skipWithoutRedis } from '../helpers/redis.js'
 import { startScriptedAgent, type ScriptedAgent } from '../helpers/scripted-agent.js'
+import { assertCountsMatch } from '../helpers/sweeps.js'
 
 /*
  * Contract §2 rule 11 end to end: with SWEEP_CONFIRMATIONS = N a kernel whose own agent says
@@ -30,13 +31,7 @@ async function sweepOf (t: Test, app: FastifyInstance, body: Record<string, unkn
   const response = await app.inject({ method: 'POST', url: `/v1/scaling-groups/${GROUP}/sweeps`, payload: body })
   t.equal(response.statusCode, 201, `sweep ${JSON.stringify(body)}: 201`)
   const sweep = response.json() as Sweep
-  t.same(sweep.counts, {
-    kernels: sweep.result.successes.length + sweep.result.failures.length,
-    successes: sweep.result.successes.length,
-    failures: sweep.result.failures.length,
-    terminated: sweep.terminated.length,
-    skipped: sweep.skipped.length,
-  }, 'counts = the lists\' lengths')
+  assertCountsMatch(t, sweep)
   t.same((await app.inject({ method: 'GET', url: `/v1/sweeps/${sweep.sweep_id}` })).json(), sweep, 'recorded as answered')
   return sweep
 }

@@ -9,6 +9,7 @@ import { testApp, type TestApp } from '../helpers/app.js'
 import { skipWithoutPostgres } from '../helpers/postgres.js'
 import { freePort, skipWithoutRedis } from '../helpers/redis.js'
 import { startScriptedAgent } from '../helpers/scripted-agent.js'
+import { assertCountsMatch } from '../helpers/sweeps.js'
 
 /*
  * Issue 12, contract §2 rules 12–14 end to end: real Postgres (a schema of its own), real Redis (a
@@ -52,16 +53,6 @@ interface Fixture {
   dbNow (): Promise<Date>
 }
 
-function checkCounts (t: Test, sweep: Sweep): void {
-  t.same(sweep.counts, {
-    kernels: sweep.result.successes.length + sweep.result.failures.length,
-    successes: sweep.result.successes.length,
-    failures: sweep.result.failures.length,
-    terminated: sweep.terminated.length,
-    skipped: sweep.skipped.length,
-  }, 'counts = the lists\' lengths')
-}
-
 async function setUp (t: Test, env: Record<string, string> = {}): Promise<Fixture> {
   const service = await testApp(t, 'own', { AGENT_RPC_TIMEOUT_MS: '2000', AGENT_LOST_AFTER_SEC: String(LOST_AFTER_SEC), ...env })
   const { app } = service
@@ -69,7 +60,7 @@ async function setUp (t: Test, env: Record<string, string> = {}): Promise<Fixtur
   await db.connect()
   t.teardown(() => db.end())
   const readBack = async (t: Test, sweep: Sweep): Promise<Sweep> => {
-    checkCounts(t, sweep)
+    assertCountsMatch(t, sweep)
     t.same((await app.inject({ method: 'GET', url: `/v1/sweeps/${sweep.sweep_id}` })).json(), sweep, 'recorded as answered')
     return sweep
   }
