@@ -444,6 +444,7 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
   const redis = await OwnRedisServer.start(t)
   const agent = await startScriptedAgent(t, 'pa1')
   const slowAgent = await startScriptedAgent(t, 'pa-slow')
+  const retiringAgent = await startScriptedAgent(t, 'pa-dec')
 
   // The service and both proxies start together; Prism needs no upstream to start.
   const servicePort = await freePort()
@@ -467,10 +468,15 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
 
   const session = new Session(operations, new DocumentCheck(document), { prism: strict.url, lenient: lenient.url, direct: service.url })
   const SWEEP = 'POST /v1/scaling-groups/{scaling_group}/sweeps'
+  const LIST_AGENTS = 'GET /v1/agents'
+  const RECONCILE = 'POST /v1/agents/{agent_id}/reconcile'
+  const DECOMMISSION = 'POST /v1/agents/{agent_id}/decommission'
   const G = 'prism-g'
   const SLOW = 'prism-slow'
   const SESSION_ID = randomUUID()
   const kernel = { alive: randomUUID(), dead: randomUUID(), erring: randomUUID(), orphan: randomUUID(), slow: randomUUID(), fresh: randomUUID(), unknown: randomUUID() }
+  // The kernels of pa-dec, the agent decommissioned by the session.
+  const retiring = { running: randomUUID(), preparing: randomUUID() }
   const running = (group: string, agentId: string | null) => ({ session_id: SESSION_ID, scaling_group: group, agent_id: agentId, status: 'RUNNING' })
   let completed = ''
 
@@ -589,10 +595,101 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
       await within(askedOnce, 10_000, 'the slow agent asked')
       const busy = await session.expect(t, 'prism', { op: SWEEP, path, json: { dry_run: true } }, 409, 'lock-busy')
       t.match(busy.headers['retry-after'], /^\d+$/, 'Retry-After')
+      // Decommissioning an agent of that group needs the same lock (a dry run: harmless should it get it).
+      const decommissionBusy = await session.expect(t, 'prism', { op: DECOMMISSION, path: '/v1/agents/pa-slow/decommission', json: { dry_run: true } }, 409, 'lock-busy')
+      t.match(decommissionBusy.headers['retry-after'], /^\d+$/, 'Retry-After')
     } finally {
       release()
     }
     t.match((await first).body, { outcome: 'completed', terminated: [kernel.slow] })
+  })
+
+  await t.test('agents: list, reconcile, decommission', async (t) => {
+    // pa-dec, in G, with two kernels in non-final statuses of their own (after the sweeps of G above,
+    // so their counts are not changed).
+    await session.expect(t, 'prism', { op: 'PUT /v1/agents/{agent_id}', path: '/v1/agents/pa-dec', json: { address: retiringAgent.url, scaling_group: G } }, 200)
+    t.same((await session.expect(t, 'prism', {
+      op: 'PUT /v1/kernels',
+      path: '/v1/kernels',
+      json: {
+        kernels: [
+          { kernel_id: retiring.running, ...running(G, 'pa-dec') },
+          { kernel_id: retiring.preparing, ...running(G, 'pa-dec'), status: 'PREPARING' },
+        ],
+      },
+    }, 200)).body, { upserted: 2 })
+    const retiringIds = [retiring.running, retiring.preparing].sort()
+
+    // Lists: everything, pages of 2 (id order is the database's collation: only the pages' sum is asserted), filters.
+    const all = await session.expect(t, 'prism', { op: LIST_AGENTS, path: '/v1/agents' }, 200)
+    const ids = (all.body.items as Array<{ agent_id: string }>).map((item) => item.agent_id)
+    t.same([...ids].sort(), ['pa-dec', 'pa-slow', 'pa1'], 'every agent')
+    t.equal(all.body.next_cursor, null, 'one page')
+    const first = await session.expect(t, 'prism', { op: LIST_AGENTS, path: '/v1/agents?limit=2' }, 200)
+    t.equal(first.body.items.length, 2)
+    t.type(first.body.next_cursor, 'string', 'a next page')
+    const second = await session.expect(t, 'prism', { op: LIST_AGENTS, path: `/v1/agents?limit=2&cursor=${encodeURIComponent(String(first.body.next_cursor))}` }, 200)
+    t.equal(second.body.next_cursor, null, 'the last page')
+    t.same([...first.body.items, ...second.body.items].map((item: { agent_id: string }) => item.agent_id), ids, 'the pages add up to the list')
+    const inG = await session.expect(t, 'prism', { op: LIST_AGENTS, path: `/v1/agents?scaling_group=${G}&status=ALIVE` }, 200)
+    t.same((inG.body.items as Array<{ agent_id: string }>).map((item) => item.agent_id).sort(), ['pa-dec', 'pa1'], 'by group and status')
+    // A string the document allows: only the service can tell it is not one of its cursors.
+    await session.expect(t, 'prism', { op: LIST_AGENTS, path: '/v1/agents?cursor=garbage' }, 400, 'validation-error')
+
+    // Reconciliation: what pa1 should stop (final, unknown, another agent's), what it does not run (erring).
+    const reconciled = await session.expect(t, 'prism', {
+      op: RECONCILE,
+      path: '/v1/agents/pa1/reconcile',
+      json: { kernels: [kernel.alive.toUpperCase(), kernel.dead, kernel.unknown, kernel.slow] },
+    }, 200)
+    t.same(reconciled.body, { orphans: [kernel.dead, kernel.unknown, kernel.slow], missing: [kernel.erring] }, 'orphans in the order listed, missing')
+    t.same((await session.expect(t, 'prism', { op: RECONCILE, path: '/v1/agents/pa-dec/reconcile', json: { kernels: [] } }, 200)).body,
+      { orphans: [], missing: retiringIds }, 'an agent that runs nothing misses all its kernels')
+    await session.expect(t, 'prism', { op: RECONCILE, path: '/v1/agents/nobody/reconcile', json: { kernels: [] } }, 404, 'not-found')
+
+    // Decommissioning: unknown agent, a dry run that changes nothing, then for real (no body at all).
+    await session.expect(t, 'prism', { op: DECOMMISSION, path: '/v1/agents/nobody/decommission', json: { dry_run: true } }, 404, 'not-found')
+    const dry = await session.expect(t, 'prism', { op: DECOMMISSION, path: '/v1/agents/pa-dec/decommission', json: { dry_run: true } }, 201)
+    t.match(dry.body, { handler: 'decommission-agent', scaling_group: G, dry_run: true, outcome: 'dry_run', terminated: [] })
+    t.equal(dry.headers['location'], `/v1/sweeps/${String(dry.body.sweep_id)}`, 'Location')
+    t.match((await session.expect(t, 'prism', { op: 'GET /v1/kernels/{kernel_id}', path: `/v1/kernels/${retiring.running}` }, 200)).body,
+      { status: 'RUNNING', version: 1 }, 'the dry run changed nothing')
+    t.match((await session.expect(t, 'prism', { op: 'GET /v1/agents/{agent_id}', path: '/v1/agents/pa-dec' }, 200)).body, { status: 'ALIVE' })
+
+    const decommissioned = await session.expect(t, 'prism', { op: DECOMMISSION, path: '/v1/agents/pa-dec/decommission' }, 201)
+    t.match(decommissioned.body, {
+      handler: 'decommission-agent',
+      scaling_group: G,
+      dry_run: false,
+      forced: false,
+      outcome: 'completed',
+      error: null,
+      result: { successes: [] },
+      skipped: [],
+      counts: { kernels: 2, successes: 0, failures: 2, terminated: 2, skipped: 0 },
+    })
+    t.same([...decommissioned.body.terminated].sort(), retiringIds, 'both kernels terminated')
+    t.same(retiringAgent.asked, [], 'the agent was never asked')
+    t.same([...decommissioned.body.result.failures].sort((a: { kernel_id: string }, b: { kernel_id: string }) => a.kernel_id.localeCompare(b.kernel_id)),
+      [
+        { kernel_id: retiring.running, from_status: 'RUNNING', reason: 'AGENT_DECOMMISSIONED' },
+        { kernel_id: retiring.preparing, from_status: 'PREPARING', reason: 'AGENT_DECOMMISSIONED' },
+      ].sort((a, b) => a.kernel_id.localeCompare(b.kernel_id)), 'each from its own status, reason AGENT_DECOMMISSIONED')
+    const sweepId = String(decommissioned.body.sweep_id)
+    t.equal(decommissioned.headers['location'], `/v1/sweeps/${sweepId}`, 'Location')
+    t.same((await session.expect(t, 'prism', { op: 'GET /v1/sweeps/{sweep_id}', path: `/v1/sweeps/${sweepId}` }, 200)).body, decommissioned.body, 'read back as answered')
+    for (const kernelId of retiringIds) {
+      t.match((await session.expect(t, 'prism', { op: 'GET /v1/kernels/{kernel_id}', path: `/v1/kernels/${kernelId}` }, 200)).body,
+        { status: 'TERMINATED', status_info: 'AGENT_DECOMMISSIONED', version: 2 })
+      t.match((await session.expect(t, 'prism', { op: 'GET /v1/kernels/{kernel_id}/history', path: `/v1/kernels/${kernelId}/history` }, 200)).body,
+        { items: [{ to_status: 'TERMINATED', reason: 'AGENT_DECOMMISSIONED', sweep_id: sweepId }] })
+    }
+    t.match((await session.expect(t, 'prism', { op: 'GET /v1/agents/{agent_id}', path: '/v1/agents/pa-dec' }, 200)).body, { status: 'DECOMMISSIONED' })
+    const gone = await session.expect(t, 'prism', { op: LIST_AGENTS, path: '/v1/agents?status=DECOMMISSIONED' }, 200)
+    t.match(gone.body, { items: [{ agent_id: 'pa-dec', status: 'DECOMMISSIONED' }], next_cursor: null })
+    t.equal(gone.body.items.length, 1, 'only pa-dec')
+    t.same((await session.expect(t, 'prism', { op: RECONCILE, path: '/v1/agents/pa-dec/reconcile', json: { kernels: [retiring.running] } }, 200)).body,
+      { orphans: [retiring.running], missing: [] }, 'a terminated kernel is an orphan; nothing is missing')
   })
 
   // A valid request per operation with a token, for the 401s (the service checks the token first).
@@ -609,6 +706,10 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
     { op: 'PUT /v1/agents/{agent_id}', path: '/v1/agents/pa1', json: { address: agent.url, scaling_group: G } },
     { op: 'GET /v1/agents/{agent_id}', path: '/v1/agents/pa1' },
     { op: 'POST /v1/agents/{agent_id}/presence', path: '/v1/agents/pa1/presence', json: { kernels: { [kernel.alive]: true } } },
+    { op: LIST_AGENTS, path: '/v1/agents' },
+    { op: RECONCILE, path: '/v1/agents/pa1/reconcile', json: { kernels: [kernel.alive] } },
+    // A dry run: harmless should the token ever not be checked first.
+    { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', json: { dry_run: true } },
   ]
 
   await t.test('401: a wrong token through Prism, no token directly', async (t) => {
@@ -640,6 +741,14 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
     await session.bad(t, { op: 'PUT /v1/agents/{agent_id}', path: '/v1/agents/pa2', json: { address: 'ftp://127.0.0.1:1', scaling_group: G } }, 'bad address', 400, 'validation-error')
     await session.bad(t, { op: 'GET /v1/agents/{agent_id}', path: '/v1/agents/-bad' }, 'bad agent id', 400, 'validation-error')
     await session.bad(t, { op: 'POST /v1/agents/{agent_id}/presence', path: '/v1/agents/pa1/presence', json: { kernels: { 'not-a-uuid': true } } }, 'bad kernel id key', 400, 'validation-error')
+    await session.bad(t, { op: LIST_AGENTS, path: '/v1/agents?status=GONE' }, 'unknown status', 400, 'validation-error')
+    await session.bad(t, { op: LIST_AGENTS, path: '/v1/agents?limit=0' }, 'limit 0', 400, 'validation-error')
+    await session.bad(t, { op: RECONCILE, path: '/v1/agents/pa1/reconcile', json: { kernels: ['not-a-uuid'] } }, 'bad kernel id', 400, 'validation-error')
+    await session.bad(t, { op: RECONCILE, path: '/v1/agents/pa1/reconcile', json: {} }, 'no kernels field', 400, 'validation-error')
+    await session.bad(t, { op: RECONCILE, path: '/v1/agents/-bad/reconcile', json: { kernels: [] } }, 'bad agent id', 400, 'validation-error')
+    t.match((await session.bad(t, { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', json: { dryrun: true } }, 'unknown field', 400, 'validation-error')).body.detail, /dryrun/)
+    t.match((await session.bad(t, { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', json: { force: 'yes' } }, 'a string for a boolean', 400, 'validation-error')).body.detail, /force/)
+    await session.bad(t, { op: DECOMMISSION, path: '/v1/agents/-bad/decommission', json: { dry_run: true } }, 'bad agent id', 400, 'validation-error')
   })
 
   await t.test('400: malformed JSON and a repeated key reach the service only directly', async (t) => {
@@ -657,6 +766,15 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
     t.match(normalised.body, { dry_run: true, outcome: 'dry_run' }, 'Prism forwarded {"dry_run":true}')
     session.refusals.push({ request: `POST ${sweeps}`, what: 'repeated key', prism: 'not refused: parsed (last key wins) and forwarded re-serialised → the service ran a dry run (201)' })
     t.match((await session.expect(t, 'direct', repeated, 400, 'malformed-json')).body.detail, /dry_run/)
+
+    // The same for decommissioning (a dry run of pa1 when the last key wins, as through Prism).
+    const decommission = '/v1/agents/pa1/decommission'
+    await session.expect(t, 'direct', { op: DECOMMISSION, path: decommission, raw: { contentType: 'application/json', body: '{"force": ' } }, 400, 'malformed-json')
+    const repeatedDecommission = { op: DECOMMISSION, path: decommission, raw: { contentType: 'application/json', body: '{"dry_run":false,"dry_run":true}' } }
+    const normalisedDecommission = await session.expect(t, 'prism', repeatedDecommission, 201)
+    t.match(normalisedDecommission.body, { handler: 'decommission-agent', dry_run: true, outcome: 'dry_run' }, 'Prism forwarded {"dry_run":true}')
+    session.refusals.push({ request: `POST ${decommission}`, what: 'repeated key', prism: 'not refused: parsed (last key wins) and forwarded re-serialised → the service ran a dry run (201)' })
+    t.match((await session.expect(t, 'direct', repeatedDecommission, 400, 'malformed-json')).body.detail, /dry_run/)
   })
 
   await t.test('413: bodies over 1 MiB and 8 MiB', async (t) => {
@@ -674,6 +792,8 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
       { req: { op: 'PUT /v1/agents/{agent_id}', path: '/v1/agents/pa2', json: { address: agent.url, scaling_group: G } }, limit: MiB },
       { req: { op: 'PUT /v1/kernels', path: '/v1/kernels', json: { kernels: [{ kernel_id: kernel.fresh, ...running(G, null) }] } }, limit: 8 * MiB },
       { req: { op: 'POST /v1/agents/{agent_id}/presence', path: '/v1/agents/pa1/presence', json: { kernels: { [kernel.alive]: true } } }, limit: 8 * MiB },
+      { req: { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', json: { dry_run: true } }, limit: MiB },
+      { req: { op: RECONCILE, path: '/v1/agents/pa1/reconcile', json: { kernels: [kernel.alive] } }, limit: 8 * MiB },
     ]
     for (const { req, limit } of cases) {
       if (limit === MiB) await session.bad(t, { ...req, json: { ...(req.json as object), padding: 'x'.repeat(limit) } }, 'body over 1 MiB', 413, 'body-too-large')
@@ -693,6 +813,8 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
       { op: 'PUT /v1/agents/{agent_id}', path: `/v1/agents/${long}`, json: { address: agent.url, scaling_group: G } },
       { op: 'GET /v1/agents/{agent_id}', path: `/v1/agents/${long}` },
       { op: 'POST /v1/agents/{agent_id}/presence', path: `/v1/agents/${long}/presence`, json: { kernels: { [kernel.alive]: true } } },
+      { op: RECONCILE, path: `/v1/agents/${long}/reconcile`, json: { kernels: [kernel.alive] } },
+      { op: DECOMMISSION, path: `/v1/agents/${long}/decommission`, json: { dry_run: true } },
     ]
     for (const req of cases) await session.bad(t, req, 'path parameter of 101 characters', 414, 'uri-too-long')
   })
@@ -706,6 +828,8 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
       { op: 'PUT /v1/kernels', path: '/v1/kernels', raw: xml },
       { op: 'PUT /v1/agents/{agent_id}', path: '/v1/agents/pa2', raw: xml },
       { op: 'POST /v1/agents/{agent_id}/presence', path: '/v1/agents/pa1/presence', raw: xml },
+      { op: RECONCILE, path: '/v1/agents/pa1/reconcile', raw: xml },
+      { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', raw: text },
     ]
     for (const req of cases) await session.bad(t, req, 'a body that is not JSON', 415, 'unsupported-media-type')
   })
