@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readdirSync } from 'node:fs'
 import pg from 'pg'
 import type { Test } from 'tap'
 import { runMigrations } from '../../src/persistence/migrate.js'
@@ -66,4 +67,12 @@ export async function testSchema (t: Test, { migrate = true } = {}): Promise<Tes
   })
   if (migrate) await runMigrations(open())
   return { url: TEST_DATABASE_URL, schema, open }
+}
+
+/** The versions of every migration in `migrations/`, in order: what a new database gets. */
+export function migrationVersions (): number[] {
+  return readdirSync(new URL('../../migrations/', import.meta.url))
+    .flatMap((name) => /^(\d+)\.do\./.exec(name)?.[1] ?? [])
+    .map(Number)
+    .sort((a, b) => a - b)
 }
