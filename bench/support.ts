@@ -1,6 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -52,15 +55,71 @@ export function median (values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
-/** Samples this process's RSS every few milliseconds; `stop()` returns the peak in MB. */
-export function rssSampler (): { stop (): number } {
-  let peak = process.memoryUsage().rss
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
-  return {
-    stop: () => {
-      clearInterval(timer)
-      return Math.round(Math.max(peak, process.memoryUsage().rss) / 1_048_576)
-    },
+export interface ServiceProcess {
+  readonly url: string
+  readonly child: ChildProcess
+  stop (): Promise<void>
+}
+
+/**
+ * The built service (`dist/src/server.js`) in a process of its own on a free port, as it is
+ * deployed: resolves once `/readyz` answers 200. `env` adds to (and overrides) this process's own.
+ * `BENCH_SERVICE_NODE_ARGS` (space-separated) go to the service's `node` before the script: to
+ * try V8 flags, or attach diagnostics, without changing the benchmark's own process.
+ */
+export async function startService (env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort()
+  const nodeArgs = process.env['BENCH_SERVICE_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? []
+  const child = spawn(process.execPath, [...nodeArgs, new URL('../src/server.js', import.meta.url).pathname], {
+    env: { ...process.env, SWEEP_INTERVAL_SEC: '0', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const exited = once(child, 'exit')
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    await exited
+  }
+  const url = `http://127.0.0.1:${port}`
+  const started = performance.now()
+  while (!await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) {
+    if (child.exitCode !== null || performance.now() - started > 60_000) {
+      await stop()
+      throw new Error('the service did not become ready within 60 s')
+    }
+    await sleep(50)
+  }
+  return { url, child, stop }
+}
+
+/** A process's resident memory from /proc, in MB: now (`VmRSS`) and its peak (`VmHWM`). */
+export async function rssOf (pid: number): Promise<{ rss: number, peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const mb = (field: string): number => Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024)
+  return { rss: mb('VmRSS'), peak: mb('VmHWM') }
+}
+
+/**
+ * Measures the peak RSS of process `pid` while `work` runs: the kernel's own high-water mark,
+ * reset first (`clear_refs` 5), so no spike between two samples is missed; sampled every few
+ * milliseconds as well, for kernels that do not allow the reset.
+ */
+export async function peakRssDuring<T> (pid: number, work: () => Promise<T>): Promise<{ peakRss: number, result: T }> {
+  const reset = await writeFile(`/proc/${pid}/clear_refs`, '5').then(() => true, () => false)
+  let sampled = (await rssOf(pid)).rss
+  const done = new AbortController()
+  const sampler = (async () => {
+    while (!done.signal.aborted) {
+      sampled = Math.max(sampled, (await rssOf(pid)).rss)
+      await sleep(5)
+    }
+  })()
+  try {
+    const result = await work()
+    const { rss, peak } = await rssOf(pid)
+    return { peakRss: Math.max(sampled, rss, reset ? peak : 0), result }
+  } finally {
+    done.abort()
+    await sampler
   }
 }
 

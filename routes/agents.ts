@@ -20,15 +20,19 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'registerAgent',
       tags: ['agents'],
       summary: 'Register an agent',
-      description: 'Where the agent answers `GET /v1/kernels/{kernel_id}/running`; registering again moves it, and ' +
-        'makes it ALIVE: what sweeps learned of its reachability, and a decommissioning, are forgotten.',
+      description: 'Where the agent answers `POST /v1/kernels/running` (or, for older agents, ' +
+        '`GET /v1/kernels/{kernel_id}/running`); registering again moves it, and makes it ALIVE: what sweeps learned ' +
+        'of its reachability and of its routes, and a decommissioning, are forgotten.',
       params: AgentIdParams,
       body: ref(AgentRegistration),
       response: { 200: { ...ref(Agent), description: 'The agent as registered.' }, ...problemResponses(400, 401, 413, 414, 415, 500, 503) },
     },
   }, async (request) => {
     const { address, scaling_group: scalingGroup } = request.body
-    return agentToWire(await agents.upsert({ id: request.params.agent_id, address, scalingGroup }))
+    const agent = await agents.upsert({ id: request.params.agent_id, address, scalingGroup })
+    // Maybe moved, maybe upgraded: the next sweep looks its address up again and tries the batch route.
+    fastify.sweeper.agentClients.forget(agent.id)
+    return agentToWire(agent)
   })
 
   fastify.get('/v1/agents/:agent_id', {

@@ -2,10 +2,14 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
 import { useStrictJsonBodies } from '../src/plugins/strict-json-body.js'
-import { LocationHeader, Name, problemResponses, ref, ScalingGroupParams, Sweep, SweepIdParams, SweepList, SweepRequest } from '../src/http/schemas.js'
-import { sweepToWire } from '../src/http/wire.js'
+import {
+  LocationHeader, Name, problemResponses, ref, ScalingGroupParams, Sweep, SweepIdParams, SweepList, SweepRequest, type SweepWire,
+} from '../src/http/schemas.js'
+import { jsonStream, sweepJsonChunks, sweepListJsonChunks } from '../src/http/sweep-json.js'
 
 const DEFAULT_LIMIT = 50
+/** Sweeps are answered as streams (src/http/sweep-json.ts), which Fastify sends without a type of its own. */
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 /** Trigger a sweep of a scaling group, and read sweeps back. */
 const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -38,7 +42,7 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const { dry_run: dryRun = false, force = false } = request.body
     const sweep = await fastify.sweeper.coordinator.processKernelSchedule(
       fastify.sweeper.handler, request.params.scaling_group, { dryRun, force })
-    return reply.code(201).header('location', `/v1/sweeps/${sweep.sweepId}`).send(sweepToWire(sweep))
+    return reply.code(201).header('location', `/v1/sweeps/${sweep.sweepId}`).type(JSON_TYPE).send(jsonStream<SweepWire>(sweepJsonChunks(sweep)))
   })
 
   fastify.get('/v1/sweeps/:sweep_id', {
@@ -50,10 +54,10 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       params: SweepIdParams,
       response: { 200: { ...ref(Sweep), description: 'The sweep.' }, ...problemResponses(400, 401, 404, 414, 500, 503) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const sweep = await fastify.persistence.sweeps.get(request.params.sweep_id)
     if (sweep === null) throw notFound(`sweep ${request.params.sweep_id}`)
-    return sweepToWire(sweep)
+    return reply.type(JSON_TYPE).send(jsonStream<SweepWire>(sweepJsonChunks(sweep)))
   })
 
   fastify.get('/v1/sweeps', {
@@ -68,10 +72,10 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }, { additionalProperties: false }),
       response: { 200: { ...ref(SweepList), description: 'The sweeps.' }, ...problemResponses(400, 401, 500, 503) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { scaling_group: scalingGroup, limit = DEFAULT_LIMIT } = request.query
     const sweeps = await fastify.persistence.sweeps.list({ limit, ...(scalingGroup === undefined ? {} : { scalingGroup }) })
-    return { items: sweeps.map(sweepToWire) }
+    return reply.type(JSON_TYPE).send(jsonStream<{ items: SweepWire[] }>(sweepListJsonChunks(sweeps)))
   })
 }
 

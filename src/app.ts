@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import agentsRoutes from '../routes/agents.js'
+import eventsRoutes from '../routes/events.js'
 import kernelsRoutes from '../routes/kernels.js'
 import operationsRoutes from '../routes/operations.js'
 import sweepsRoutes from '../routes/sweeps.js'
@@ -66,5 +67,6 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
   await fastify.register(sweepsRoutes)
   await fastify.register(kernelsRoutes)
   await fastify.register(agentsRoutes)
+  await fastify.register(eventsRoutes)
   return fastify
 }

@@ -20,10 +20,13 @@ const EnvSchema = Type.Object({
   SWEEP_CONFIRMATIONS: Type.Integer({ minimum: 1, maximum: 10, default: 1 }),
   AGENT_RPC_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 5000 }),
   AGENT_RPC_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 32 }),
+  AGENT_RPC_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+  AGENT_BATCH_RETRY_SEC: seconds(600),
   AGENT_LOST_AFTER_SEC: seconds(600),
   GUARD_MAX_RATIO: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
   GUARD_MIN_KERNELS: Type.Integer({ minimum: 1, default: 10 }),
   SWEEP_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
+  EVENT_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
 })
 
@@ -50,11 +53,17 @@ export interface Config {
   readonly sweepConfirmations: number
   readonly agentRpcTimeoutMs: number
   readonly agentRpcConcurrency: number
+  /** Most kernels asked about in one batched agent call (contract §5). */
+  readonly agentRpcBatchSize: number
+  /** How long an agent without the batch route is asked per kernel before the batch is tried again. */
+  readonly agentBatchRetrySec: number
   /** Rule 13: a suspect kernel of an agent unreachable longer than this is dead (AGENT_LOST); 0 never. */
   readonly agentLostAfterSec: number
   readonly guardMaxRatio: number
   readonly guardMinKernels: number
   readonly sweepRetentionHours: number
+  /** Events older than this are pruned (rule 15); a reader behind them gets `410 cursor-expired`. */
+  readonly eventRetentionHours: number
   readonly logLevel: Env['LOG_LEVEL']
 }
 
@@ -77,10 +86,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     sweepConfirmations: parsed.SWEEP_CONFIRMATIONS,
     agentRpcTimeoutMs: parsed.AGENT_RPC_TIMEOUT_MS,
     agentRpcConcurrency: parsed.AGENT_RPC_CONCURRENCY,
+    agentRpcBatchSize: parsed.AGENT_RPC_BATCH_SIZE,
+    agentBatchRetrySec: parsed.AGENT_BATCH_RETRY_SEC,
     agentLostAfterSec: parsed.AGENT_LOST_AFTER_SEC,
     guardMaxRatio: parsed.GUARD_MAX_RATIO,
     guardMinKernels: parsed.GUARD_MIN_KERNELS,
     sweepRetentionHours: parsed.SWEEP_RETENTION_HOURS,
+    eventRetentionHours: parsed.EVENT_RETENTION_HOURS,
     logLevel: parsed.LOG_LEVEL,
   }
 }

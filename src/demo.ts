@@ -20,17 +20,19 @@ async function call<T> (method: string, path: string, body?: unknown): Promise<T
   return (response.status === 204 ? undefined : await response.json()) as T
 }
 
-// Twelve kernels on two agents. Three died (their agents say so), one agent hangs on one kernel,
-// one kernel is unhealthy but present; the rest run.
+// Twelve kernels on three agents. Three died (their agents say so), one agent hangs, one kernel is
+// unhealthy but present; the rest run. a1 and a3 are asked in batches; a2 is an older agent without
+// the batch route, asked one kernel at a time.
 const plan: Array<[agent: string, behaviour: KernelBehaviour]> = [
   ['a1', 'running'], ['a1', 'running'], ['a1', 'dead'], ['a1', 'running'], ['a1', 'running'], ['a1', 'dead'],
-  ['a2', 'running'], ['a2', 'unhealthy'], ['a2', 'running'], ['a2', 'dead'], ['a2', 'hang'], ['a2', 'running'],
+  ['a2', 'running'], ['a2', 'unhealthy'], ['a2', 'running'], ['a2', 'dead'], ['a3', 'hang'], ['a2', 'running'],
 ]
 const kernels = plan.map(([agent, behaviour]) => ({ id: randomUUID(), agent, behaviour }))
 const agents = new Map<string, AgentSimulator>()
-for (const agentId of ['a1', 'a2']) {
+for (const agentId of ['a1', 'a2', 'a3']) {
   const simulator = await AgentSimulator.start({
     agentId,
+    batch: agentId !== 'a2',
     reportPresence: (id, presence) => call('POST', `/v1/agents/${id}/presence`, { kernels: Object.fromEntries(presence) }),
   })
   agents.set(agentId, simulator)

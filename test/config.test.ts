@@ -18,10 +18,13 @@ t.test('defaults follow the contract', async (t) => {
     sweepConfirmations: 1,
     agentRpcTimeoutMs: 5000,
     agentRpcConcurrency: 32,
+    agentRpcBatchSize: 1000,
+    agentBatchRetrySec: 600,
     agentLostAfterSec: 600,
     guardMaxRatio: 0.5,
     guardMinKernels: 10,
     sweepRetentionHours: 168,
+    eventRetentionHours: 168,
     logLevel: 'info',
   })
 })
@@ -43,10 +46,13 @@ t.test('values come from the environment, coerced', async (t) => {
     SWEEP_CONFIRMATIONS: '3',
     AGENT_RPC_TIMEOUT_MS: '250',
     AGENT_RPC_CONCURRENCY: '4',
+    AGENT_RPC_BATCH_SIZE: '250',
+    AGENT_BATCH_RETRY_SEC: '30',
     AGENT_LOST_AFTER_SEC: '0',
     GUARD_MAX_RATIO: '0.25',
     GUARD_MIN_KERNELS: '3',
     SWEEP_RETENTION_HOURS: '24',
+    EVENT_RETENTION_HOURS: '48',
     LOG_LEVEL: 'warn',
   }), {
     host: '0.0.0.0',
@@ -64,10 +70,13 @@ t.test('values come from the environment, coerced', async (t) => {
     sweepConfirmations: 3,
     agentRpcTimeoutMs: 250,
     agentRpcConcurrency: 4,
+    agentRpcBatchSize: 250,
+    agentBatchRetrySec: 30,
     agentLostAfterSec: 0,
     guardMaxRatio: 0.25,
     guardMinKernels: 3,
     sweepRetentionHours: 24,
+    eventRetentionHours: 48,
     logLevel: 'warn',
   })
 })
@@ -77,6 +86,7 @@ t.test('a bad value fails, naming the variable', async (t) => {
     ['PORT', '70000'], ['PORT', 'eighty'], ['AGENT_RPC_CONCURRENCY', '0'], ['AGENT_RPC_CONCURRENCY', '2.5'],
     ['LOG_LEVEL', 'loud'], ['DATABASE_URL', ''], ['VALKEY_URL', 'http://127.0.0.1:6379'], ['GUARD_MAX_RATIO', '1.5'],
     ['GUARD_MIN_KERNELS', '0'], ['SWEEP_LOCK_LIFETIME_SEC', '0'], ['SWEEP_CONFIRMATIONS', '0'], ['SWEEP_CONFIRMATIONS', '11'], ['PRESENCE_STALENESS_SEC', '-1'], ['API_TOKEN', ''],
+    ['AGENT_RPC_BATCH_SIZE', '0'], ['AGENT_RPC_BATCH_SIZE', '10001'], ['AGENT_BATCH_RETRY_SEC', '-1'], ['EVENT_RETENTION_HOURS', '0'],
   ]
   for (const [name, value] of bad) t.throws(() => loadConfig({ [name]: value }), new RegExp(name), `${name}=${value}`)
 })

@@ -35,6 +35,9 @@ export type Agent = ResponseBody<'/v1/agents/{agent_id}', 'get', 200>
 /** A kernel's heartbeat as the sweeper reads it. */
 export type KernelPresence = ResponseBody<'/v1/kernels/{kernel_id}/presence', 'get', 200>
 
+/** One event of the log: an item of `GET /v1/events`, and the `data:` line of each `GET /v1/events/stream` frame. */
+export type CloudEvent = ResponseBody<'/v1/events', 'get', 200>['items'][number]
+
 /**
  * An error: RFC 9457 problem details, every `application/problem+json` body the document declares
  * (any operation, any status). Its `type` names the kind (`validation-error`, `precondition-failed`,

@@ -226,7 +226,7 @@ export interface paths {
         get: operations["getAgent"];
         /**
          * Register an agent
-         * @description Where the agent answers `GET /v1/kernels/{kernel_id}/running`; registering again moves it, and makes it ALIVE: what sweeps learned of its reachability, and a decommissioning, are forgotten.
+         * @description Where the agent answers `POST /v1/kernels/running` (or, for older agents, `GET /v1/kernels/{kernel_id}/running`); registering again moves it, and makes it ALIVE: what sweeps learned of its reachability and of its routes, and a decommissioning, are forgotten.
          */
         put: operations["registerAgent"];
         post?: never;
@@ -310,6 +310,46 @@ export interface paths {
          * @description A recorded sweep of handler `decommission-agent` in the agent's scaling group, under its lock: every kernel of the agent in a non-final status moves to TERMINATED with reason AGENT_DECOMMISSIONED, neither presence nor the agent being asked. `dry_run` and the mass-termination guard (bypassed with `force`) work as in a sweep. Once the sweep completes the agent is DECOMMISSIONED and never asked again until registered anew.
          */
         post: operations["decommissionAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the event log
+         * @description Events oldest first after the cursor `after` (from the oldest kept without it); pass `next_cursor` back as `after` for what follows. With `wait_sec` and nothing to give, the answer waits for a commit (by any instance) and comes as soon as there is an event, or after `wait_sec` with none (long-poll). 410 when events after `after` were pruned.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow the event log (Server-Sent Events)
+         * @description Every event as it commits, as `id: <id>`, `event: <type>` and `data: <CloudEvent JSON>`, and a comment line at least every 15 s. Resumes after the `Last-Event-ID` header (as EventSource sends it on reconnecting), else after `after`; with neither, only new events. 410 (before the stream starts) when events after the cursor were pruned.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -708,6 +748,121 @@ export interface components {
              */
             force?: boolean;
         };
+        /**
+         * @example kernel.terminated
+         * @enum {string}
+         */
+        EventType: "kernel.terminated" | "sweep.finished" | "agent.decommissioned";
+        /** @description The data of a `kernel.terminated` event. */
+        KernelTerminatedData: {
+            /**
+             * Format: uuid
+             * @example 6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30
+             */
+            kernel_id: string;
+            /**
+             * Format: uuid
+             * @example 0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f
+             */
+            session_id: string;
+            scaling_group: components["schemas"]["Name"];
+            agent_id: components["schemas"]["Name"] | null;
+            from_status: components["schemas"]["KernelStatus"];
+            /** @example STALE_KERNEL */
+            reason: string;
+            /**
+             * Format: uuid
+             * @description The sweep, as `GET /v1/sweeps/{sweep_id}` reads it back.
+             * @example f9764a5e-9a61-443c-9616-13070f961d8b
+             */
+            sweep_id: string;
+            /** @description The kernel's version after the termination. */
+            version: number;
+        };
+        /** @description The data of a `sweep.finished` event: the sweep's counts; read the sweep for its lists. */
+        SweepFinishedData: {
+            /**
+             * Format: uuid
+             * @description The sweep, as `GET /v1/sweeps/{sweep_id}` reads it back.
+             * @example f9764a5e-9a61-443c-9616-13070f961d8b
+             */
+            sweep_id: string;
+            scaling_group: components["schemas"]["Name"];
+            /** @example sweep-stale-kernels */
+            handler: string;
+            outcome: components["schemas"]["SweepOutcome"];
+            dry_run: boolean;
+            forced: boolean;
+            kernels: number;
+            failures: number;
+            terminated: number;
+            skipped: number;
+        };
+        /** @description The data of an `agent.decommissioned` event. */
+        AgentDecommissionedData: {
+            agent_id: components["schemas"]["Name"];
+            scaling_group: components["schemas"]["Name"];
+            /**
+             * Format: uuid
+             * @description The sweep, as `GET /v1/sweeps/{sweep_id}` reads it back.
+             * @example f9764a5e-9a61-443c-9616-13070f961d8b
+             */
+            sweep_id: string;
+        };
+        /**
+         * @description One entry of the event log, as a CloudEvents 1.0 event in structured JSON.
+         * @example {
+         *       "specversion": "1.0",
+         *       "id": "42",
+         *       "source": "kernel-sweeper",
+         *       "type": "kernel.terminated",
+         *       "time": "2026-12-02T05:51:49.770Z",
+         *       "subject": "4bce9f37-30a9-4276-8275-5db1aa6d9ace",
+         *       "datacontenttype": "application/json",
+         *       "data": {
+         *         "kernel_id": "4bce9f37-30a9-4276-8275-5db1aa6d9ace",
+         *         "session_id": "0b6c2f1e-8d3a-4c5b-9e7f-1a2b3c4d5e6f",
+         *         "scaling_group": "default",
+         *         "agent_id": "a1",
+         *         "from_status": "RUNNING",
+         *         "reason": "STALE_KERNEL",
+         *         "sweep_id": "f9764a5e-9a61-443c-9616-13070f961d8b",
+         *         "version": 2
+         *       }
+         *     }
+         */
+        CloudEvent: {
+            /** @enum {string} */
+            specversion: "1.0";
+            /**
+             * @description Strictly increasing, in commit order: pass the last one read as `after`.
+             * @example 42
+             */
+            id: string;
+            /** @enum {string} */
+            source: "kernel-sweeper";
+            type: components["schemas"]["EventType"];
+            /**
+             * Format: date-time
+             * @example 2026-12-02T06:00:00.000Z
+             */
+            time: string;
+            /** @description What the event is about: the kernel id, the sweep id or the agent id, by type. */
+            subject: string;
+            /** @enum {string} */
+            datacontenttype: "application/json";
+            /** @description KernelTerminatedData, SweepFinishedData or AgentDecommissionedData, by `type`. */
+            data: components["schemas"]["KernelTerminatedData"] | components["schemas"]["SweepFinishedData"] | components["schemas"]["AgentDecommissionedData"];
+        };
+        /** @description Oldest first. */
+        EventList: {
+            items: components["schemas"]["CloudEvent"][];
+            /**
+             * @description Pass back as `after`: the last item's id, or with no items the `after` given ("0" when none was).
+             * @example 42
+             */
+            next_cursor: string;
+        };
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -792,6 +947,23 @@ export interface components {
             title: string;
             /** @enum {integer} */
             status: 409;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: Events after the cursor were pruned (EVENT_RETENTION_HOURS): read again without `after`, from the oldest kept. */
+        CursorExpiredProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "cursor-expired";
+            title: string;
+            /** @enum {integer} */
+            status: 410;
             detail: string;
             /**
              * Format: uuid
@@ -2241,6 +2413,171 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The last event id the client has ("0": before the first).
+                 * @example 42
+                 */
+                after?: string;
+                /**
+                 * @description Only events of these types, comma-separated: kernel.terminated, sweep.finished, agent.decommissioned.
+                 * @example kernel.terminated,agent.decommissioned
+                 */
+                types?: string;
+                limit?: number;
+                /** @description How long to wait for an event when there is none yet. */
+                wait_sec?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, maybe empty. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description Events after the cursor were pruned (EVENT_RETENTION_HOURS): read again without `after`, from the oldest kept. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["CursorExpiredProblem"];
+                };
+            };
+            /** @description A fault of the service; its logs say more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InternalErrorProblem"];
+                };
+            };
+            /** @description A store is unavailable, the sweep outlived its lock, or the service is shutting down: nothing was terminated. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnavailableProblem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The last event id the client has ("0": before the first).
+                 * @example 42
+                 */
+                after?: string;
+                /**
+                 * @description Only events of these types, comma-separated: kernel.terminated, sweep.finished, agent.decommissioned.
+                 * @example kernel.terminated,agent.decommissioned
+                 */
+                types?: string;
+            };
+            header?: {
+                /**
+                 * @description The last event id the client has; wins over `after`.
+                 * @example 42
+                 */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: it ends only when the client leaves or the service shuts down. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: the detail names the field. Nothing was written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BadRequestProblem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer`. */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description Events after the cursor were pruned (EVENT_RETENTION_HOURS): read again without `after`, from the oldest kept. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["CursorExpiredProblem"];
                 };
             };
             /** @description A fault of the service; its logs say more. */

@@ -3,8 +3,8 @@ import type { Metrics } from '../observability/metrics.js'
 import type { AgentClient, AgentClientPool } from './agent-client-pool.js'
 
 /**
- * Times every running check and counts failures by error, around any pool. A check abandoned by
- * its caller (shutdown) is not the agent's failure and is not counted as one.
+ * Times every agent call and counts failures by error, around any pool. A call abandoned by its
+ * caller (shutdown) is not the agent's failure and is not counted as one.
  */
 export class InstrumentedAgentClientPool implements AgentClientPool {
   constructor (private readonly inner: AgentClientPool, private readonly metrics: Metrics) {}
@@ -15,17 +15,25 @@ export class InstrumentedAgentClientPool implements AgentClientPool {
       throw error
     })
     return {
-      checkRunning: async (kernelId, signal) => {
-        const stop = this.metrics.agentRpcDuration.startTimer()
-        try {
-          return await client.checkRunning(kernelId, signal)
-        } catch (error) {
-          if (signal?.aborted !== true) this.metrics.agentRpcErrors.inc({ error: (error as Error).name })
-          throw error
-        } finally {
-          stop()
-        }
-      },
+      batches: client.batches,
+      checkRunning: (kernelId, signal) => this.measured('kernel', signal, () => client.checkRunning(kernelId, signal)),
+      checkRunningBatch: (kernelIds, signal) => this.measured('batch', signal, () => client.checkRunningBatch(kernelIds, signal)),
+    }
+  }
+
+  forget (agentId: AgentId): void {
+    this.inner.forget(agentId)
+  }
+
+  private async measured<T> (route: 'kernel' | 'batch', signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    const stop = this.metrics.agentRpcDuration.startTimer({ route })
+    try {
+      return await call()
+    } catch (error) {
+      if (signal?.aborted !== true) this.metrics.agentRpcErrors.inc({ error: (error as Error).name })
+      throw error
+    } finally {
+      stop()
     }
   }
 }

@@ -3,7 +3,6 @@ import type { KernelLifecycleHandler } from '../handlers/kernel-lifecycle-handle
 import type { Logger } from '../logger.js'
 import { LockBusyError } from '../persistence/locks/lock-factory.js'
 import type { KernelRepository } from '../persistence/kernel-repository.js'
-import type { SweepRepository } from '../persistence/sweep-repository.js'
 import type { ScheduleCoordinator } from './schedule-coordinator.js'
 
 export interface BackgroundSweepOptions {
@@ -34,10 +33,13 @@ export function backgroundSweep (options: BackgroundSweepOptions): (signal: Abor
   }
 }
 
-/** Deletes sweep records that finished more than `retentionMs` ago. */
-export function pruneSweepRecords (sweeps: Pick<SweepRepository, 'pruneFinishedBefore'>, retentionMs: number, logger: Logger): () => Promise<void> {
+/**
+ * Deletes what is older than `retentionMs` (sweep records, events) with `prune`, which is given
+ * the cut-off and answers how many it deleted.
+ */
+export function pruneOlderThan (what: string, prune: (before: Date) => Promise<number>, retentionMs: number, logger: Logger): () => Promise<void> {
   return async () => {
-    const pruned = await sweeps.pruneFinishedBefore(new Date(Date.now() - retentionMs))
-    if (pruned > 0) logger.info({ pruned }, 'old sweep records pruned')
+    const pruned = await prune(new Date(Date.now() - retentionMs))
+    if (pruned > 0) logger.info({ pruned }, `old ${what} pruned`)
   }
 }

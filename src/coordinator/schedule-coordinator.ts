@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { applyConfirmations, type ConfirmedResult } from '../domain/confirmations.js'
+import { sweepSummaryOf } from '../domain/events.js'
 import type { KernelInfo } from '../domain/kernel-info.js'
 import { EMPTY_RESULT, type KernelExecutionResult } from '../domain/results.js'
 import { ScheduleType } from '../domain/schedule-type.js'
@@ -11,9 +12,11 @@ import type { Metrics } from '../observability/metrics.js'
 import type { AgentRepository } from '../persistence/agent-repository.js'
 import type { ConfirmationRepository } from '../persistence/confirmation-repository.js'
 import type { Database, Queryable } from '../persistence/database.js'
+import type { EventRepository } from '../persistence/event-repository.js'
 import type { KernelRepository } from '../persistence/kernel-repository.js'
 import type { KernelStateEngine } from '../persistence/kernel-state-engine.js'
 import { LockBusyError, type LockFactory, type LockHandle } from '../persistence/locks/lock-factory.js'
+import type { ScheduleMarkNeedRepository } from '../persistence/schedule-mark-need-repository.js'
 import type { SweepRepository } from '../persistence/sweep-repository.js'
 import { ShuttingDownError, SweepFailedError } from './errors.js'
 import { evaluateMassTerminationGuard, type GuardSettings } from './mass-termination-guard.js'
@@ -30,6 +33,10 @@ export interface ScheduleCoordinatorDeps {
   readonly stateEngine: Pick<KernelStateEngine, 'within'>
   readonly sweeps: Pick<SweepRepository, 'record' | 'lastStartedAt' | 'within'>
   readonly confirmations: Pick<ConfirmationRepository, 'countsFor' | 'within'>
+  /** The event log (rule 15): every recorded sweep writes its events in its own transaction. */
+  readonly events: Pick<EventRepository, 'within'>
+  /** Schedule marks still to be set (rule 5), needed in the transaction of the terminations. */
+  readonly scheduleMarkNeeds: Pick<ScheduleMarkNeedRepository, 'within'>
   /** Where handlers that take no lock write their transaction. */
   readonly db: Pick<Database, 'transaction'>
   readonly locks: LockFactory
@@ -44,8 +51,8 @@ export interface ScheduleCoordinatorDeps {
 
 /**
  * Runs a handler over a scaling group: lock → query → execute → confirm → guard → one fenced
- * transaction (confirmation counts, transitions, record) → mark → post-process → release. It owns
- * every write; the handler only classifies.
+ * transaction (confirmation counts, transitions, the need for the mark, record, events) → mark →
+ * post-process → release. It owns every write; the handler only classifies.
  */
 export class ScheduleCoordinator {
   private readonly running = new Set<Promise<unknown>>()
@@ -152,13 +159,13 @@ export class ScheduleCoordinator {
       }
       this.deps.metrics.sweepFinished(failed)
       logger.error({ err: error }, 'sweep failed')
-      await this.deps.sweeps.record(failed).catch((recordError: unknown) => {
+      await this.recordWithEvents(failed).catch((recordError: unknown) => {
         logger.error({ err: recordError }, 'failed sweep could not be recorded')
       })
       throw new SweepFailedError(sweepId, error)
     }
     // Committed: what follows cannot undo the sweep, so its failures are logged, not answered.
-    if (record.terminated.length > 0) await this.deps.scheduleMarker.mark([ScheduleType.DETECT_KERNEL_TERMINATION])
+    if (record.terminated.length > 0) await this.deps.scheduleMarker.markNeeded()
     if (record.outcome === SweepOutcome.COMPLETED) {
       const applied = new Set(record.terminated)
       await handler.postProcess({ ...result, failures: result.failures.filter((failure) => applied.has(failure.kernelId)) })
@@ -179,14 +186,23 @@ export class ScheduleCoordinator {
 
   private async recordDryRun (sweep: Omit<SweepRecord, 'outcome' | 'finishedAt' | 'terminated' | 'error'>): Promise<SweepRecord> {
     const record: SweepRecord = { ...sweep, outcome: SweepOutcome.DRY_RUN, finishedAt: new Date(), terminated: [], error: null }
-    await this.deps.sweeps.record(record)
+    await this.recordWithEvents(record)
     return record
+  }
+
+  /** A sweep that changed nothing (a dry run, a failure): its record and its `sweep.finished`, together. */
+  private recordWithEvents (record: SweepRecord): Promise<void> {
+    return this.deps.db.transaction(async (tx) => {
+      await this.deps.sweeps.within(tx).record(record)
+      await this.deps.events.within(tx).appendSweepEvents(sweepSummaryOf(record), [])
+    })
   }
 
   /**
    * A real sweep's writes, in one transaction on the lock's own connection (rule 6): confirmation
    * counts, what was learned of the agents (rule 12), the terminations the guard allows with the
-   * decommissioning they complete (rule 14), and the record, so a crash leaves all or none.
+   * decommissioning they complete (rule 14) and the need for the mark (rule 5), the record, and its
+   * events (rule 15), so a crash leaves all or none.
    */
   private async apply (
     handler: KernelLifecycleHandler,
@@ -218,10 +234,13 @@ export class ScheduleCoordinator {
         : await this.deps.stateEngine.within(tx).markKernelsTerminated(failures.map((failure) => ({
           kernelId: failure.kernelId, reason: failure.reason, fromStatus: failure.fromStatus, expectedVersion: versions.get(failure.kernelId)!,
         })), { sweepId: sweep.sweepId })
+      if (terminated.length > 0) await this.deps.scheduleMarkNeeds.within(tx).need([ScheduleType.DETECT_KERNEL_TERMINATION])
       const record: SweepRecord = {
         ...sweep, outcome: tripped ? SweepOutcome.GUARD_TRIPPED : SweepOutcome.COMPLETED, finishedAt: new Date(), terminated, error: null,
       }
       await this.deps.sweeps.within(tx).record(record)
+      // Last: the events take the event log's id counter, held by this transaction until it commits.
+      await this.deps.events.within(tx).appendSweepEvents(sweepSummaryOf(record), tripped ? [] : agents?.decommissioned ?? [])
       return record
     }
     return lock === null ? this.deps.db.transaction(write) : lock.transaction(write)

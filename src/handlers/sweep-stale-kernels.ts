@@ -1,7 +1,7 @@
 import type { KernelInfo } from '../domain/kernel-info.js'
 import { KernelStatus } from '../domain/kernel-status.js'
 import { LockID } from '../domain/lock-id.js'
-import { EMPTY_RESULT, type KernelExecutionResult, type KernelTransitionInfo } from '../domain/results.js'
+import { EMPTY_RESULT, KernelTransitionRuns, type KernelExecutionResult, type KernelTransitionInfo } from '../domain/results.js'
 import type { Logger } from '../logger.js'
 import type { StaleKernelChecker } from '../terminator/stale-kernel-checker.js'
 import type { KernelLifecycleHandler } from './kernel-lifecycle-handler.js'
@@ -32,14 +32,15 @@ export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
       ...deadKernelIds.map((id) => [id, STALE_KERNEL_REASON] as const),
       ...lostKernelIds.map((id) => [id, AGENT_LOST_REASON] as const),
     ])
-    const successes: KernelTransitionInfo[] = []
+    // Nearly every kernel of a sweep is a success: ids, not an object each (the group's size is unbounded).
+    const successes = new KernelTransitionRuns()
     const failures: KernelTransitionInfo[] = []
     for (const kernel of kernels) {
       const reason = reasons.get(kernel.id)
       if (reason !== undefined) {
         failures.push({ kernelId: kernel.id, fromStatus: kernel.status, reason })
       } else {
-        successes.push({ kernelId: kernel.id, fromStatus: kernel.status, reason: null })
+        successes.add(kernel.id, kernel.status, null)
       }
     }
     this.logger.debug(

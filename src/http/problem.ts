@@ -10,6 +10,7 @@ export const ProblemType = {
   NOT_FOUND: 'not-found',
   LOCK_BUSY: 'lock-busy',
   PRECONDITION_FAILED: 'precondition-failed',
+  CURSOR_EXPIRED: 'cursor-expired',
   BODY_TOO_LARGE: 'body-too-large',
   URI_TOO_LONG: 'uri-too-long',
   UNSUPPORTED_MEDIA_TYPE: 'unsupported-media-type',

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox'
 import { AGENT_STATUSES } from '../domain/agent.js'
+import { EVENT_TYPES } from '../domain/events.js'
 import { KERNEL_STATUSES } from '../domain/kernel-status.js'
 import { NAME_PATTERN } from '../domain/kernel-info.js'
 import { HealthCheckStatus as HealthCheckStatuses } from '../domain/presence.js'
@@ -269,6 +270,87 @@ export const DecommissionRequest = Type.Object({
   force: Type.Optional(Type.Boolean({ default: false, description: 'Bypass the mass-termination guard.' })),
 }, { $id: 'DecommissionRequest', additionalProperties: false, examples: [{ dry_run: true }] })
 
+// Events (rule 15): CloudEvents 1.0 in structured JSON, with the data of contract §3.
+
+export const EventType = stringEnum(EVENT_TYPES, { $id: 'EventType', examples: ['kernel.terminated'] })
+
+const EventSweepId = Type.String({ format: 'uuid', examples: [EXAMPLE_SWEEP_ID], description: 'The sweep, as `GET /v1/sweeps/{sweep_id}` reads it back.' })
+
+/** An event id, or a cursor that names one (`after`, `Last-Event-ID`): a decimal integer, "0" before the first event. */
+export function eventCursor (description: string) {
+  return Type.String({ pattern: '^(0|[1-9][0-9]{0,17})$', examples: ['42'], description })
+}
+
+export const KernelTerminatedData = Type.Object({
+  kernel_id: Uuid,
+  session_id: Type.String({ format: 'uuid', examples: [EXAMPLE_SESSION_ID] }),
+  scaling_group: ref(Name),
+  agent_id: Type.Union([ref(Name), Type.Null()]),
+  from_status: ref(KernelStatus),
+  reason: Type.String({ examples: ['STALE_KERNEL'] }),
+  sweep_id: EventSweepId,
+  version: Type.Integer({ minimum: 1, description: 'The kernel\'s version after the termination.' }),
+}, { $id: 'KernelTerminatedData', description: 'The data of a `kernel.terminated` event.' })
+
+export const SweepFinishedData = Type.Object({
+  sweep_id: EventSweepId,
+  scaling_group: ref(Name),
+  handler: Type.String({ examples: ['sweep-stale-kernels'] }),
+  outcome: ref(SweepOutcome),
+  dry_run: Type.Boolean(),
+  forced: Type.Boolean(),
+  kernels: Type.Integer({ minimum: 0 }),
+  failures: Type.Integer({ minimum: 0 }),
+  terminated: Type.Integer({ minimum: 0 }),
+  skipped: Type.Integer({ minimum: 0 }),
+}, { $id: 'SweepFinishedData', description: 'The data of a `sweep.finished` event: the sweep\'s counts; read the sweep for its lists.' })
+
+export const AgentDecommissionedData = Type.Object({
+  agent_id: ref(Name),
+  scaling_group: ref(Name),
+  sweep_id: EventSweepId,
+}, { $id: 'AgentDecommissionedData', description: 'The data of an `agent.decommissioned` event.' })
+
+export const CloudEvent = Type.Object({
+  specversion: Type.Literal('1.0'),
+  id: eventCursor('Strictly increasing, in commit order: pass the last one read as `after`.'),
+  source: Type.Literal('kernel-sweeper'),
+  type: ref(EventType),
+  time: Timestamp,
+  subject: Type.String({ description: 'What the event is about: the kernel id, the sweep id or the agent id, by type.' }),
+  datacontenttype: Type.Literal('application/json'),
+  data: Type.Union([ref(KernelTerminatedData), ref(SweepFinishedData), ref(AgentDecommissionedData)], {
+    description: 'KernelTerminatedData, SweepFinishedData or AgentDecommissionedData, by `type`.',
+  }),
+}, {
+  $id: 'CloudEvent',
+  description: 'One entry of the event log, as a CloudEvents 1.0 event in structured JSON.',
+  examples: [{
+    specversion: '1.0',
+    id: '42',
+    source: 'kernel-sweeper',
+    type: 'kernel.terminated',
+    time: '2026-12-02T05:51:49.770Z',
+    subject: EXAMPLE_DEAD_KERNEL_ID,
+    datacontenttype: 'application/json',
+    data: {
+      kernel_id: EXAMPLE_DEAD_KERNEL_ID,
+      session_id: EXAMPLE_SESSION_ID,
+      scaling_group: 'default',
+      agent_id: 'a1',
+      from_status: 'RUNNING',
+      reason: 'STALE_KERNEL',
+      sweep_id: EXAMPLE_SWEEP_ID,
+      version: 2,
+    },
+  }],
+})
+
+export const EventList = Type.Object({
+  items: Type.Array(ref(CloudEvent)),
+  next_cursor: eventCursor('Pass back as `after`: the last item\'s id, or with no items the `after` given ("0" when none was).'),
+}, { $id: 'EventList', description: 'Oldest first.' })
+
 export const Health = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health' })
 
 export const Readiness = Type.Object({
@@ -298,6 +380,8 @@ export const LocationHeader = { location: { type: 'string', description: 'Where 
 export type SweepWire = Static<typeof Sweep>
 export type KernelWire = Static<typeof Kernel>
 export type AgentWire = Static<typeof Agent>
+export type CloudEventWire = Static<typeof CloudEvent>
+export type EventListWire = Static<typeof EventList>
 
 /**
  * RFC 9457 problem details, one named schema per status code with the `type`s that status can
@@ -326,6 +410,11 @@ const PROBLEMS: Record<number, { id: string, types: readonly ProblemType[], desc
     id: 'PreconditionFailedProblem',
     types: [ProblemType.PRECONDITION_FAILED],
     description: 'The kernel is missing or not at the version the request expects: nothing was written.',
+  },
+  410: {
+    id: 'CursorExpiredProblem',
+    types: [ProblemType.CURSOR_EXPIRED],
+    description: 'Events after the cursor were pruned (EVENT_RETENTION_HOURS): read again without `after`, from the oldest kept.',
   },
   413: { id: 'BodyTooLargeProblem', types: [ProblemType.BODY_TOO_LARGE], description: 'Request body too large.' },
   414: { id: 'UriTooLongProblem', types: [ProblemType.URI_TOO_LONG], description: 'A path parameter is longer than any valid value.' },
@@ -365,6 +454,7 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   Kernel, KernelList, KernelUpsert, KernelBulkEntry, KernelBulkUpsert, KernelBulkUpsertResult,
   KernelStatusChange, KernelHistory, KernelPresence,
   AgentStatus, Agent, AgentList, AgentRegistration, PresenceReport, ReconcileRequest, Reconciliation, DecommissionRequest,
+  EventType, KernelTerminatedData, SweepFinishedData, AgentDecommissionedData, CloudEvent, EventList,
   Health, Readiness,
   ...Object.values(problemSchemas),
 ]

@@ -32,7 +32,7 @@ export function sweepToWire (sweep: SweepRecord): SweepWire {
     outcome: sweep.outcome,
     started_at: sweep.startedAt.toISOString(),
     finished_at: sweep.finishedAt.toISOString(),
-    result: { successes: sweep.result.successes.map(transition), failures: sweep.result.failures.map(transition) },
+    result: { successes: Array.from(sweep.result.successes, transition), failures: sweep.result.failures.map(transition) },
     terminated: [...sweep.terminated],
     skipped: sweep.result.skipped.map((skipped) => skipped.confirmations === undefined
       ? { kernel_id: skipped.kernelId, cause: skipped.cause }

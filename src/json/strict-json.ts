@@ -37,15 +37,15 @@ function pointerOf (frames: readonly Frame[]): string {
 }
 
 /**
- * Throws `RepeatedKeyError` at the first object that repeats a key, at any depth. Keys compare
- * after decoding escapes, so `"a"` and `"\u0061"` are one key. `text` must already be valid JSON:
- * a caller that parsed it another way (Fastify's body parser) checks it with this alone.
+ * Every repetition of a key in an object, at any depth, in document order. Keys compare after
+ * decoding escapes, so `"a"` and `"\u0061"` are one key. `text` must already be valid JSON: a
+ * caller that parsed it another way (Fastify's body parser) checks it with this alone.
  *
  * jsonc-parser's scanner does the tokenizing and decoding; the structure is followed with a stack
  * of our own rather than its recursive `visit`, which overflows the call stack on a body nested a
  * few thousand levels deep (a 1 MiB body can nest half a million).
  */
-export function assertNoRepeatedKeys (text: string): void {
+export function * repeatedKeysIn (text: string): Generator<RepeatedKeyError> {
   const scanner = createScanner(text, true)
   const frames: Frame[] = []
   let previous: SyntaxKind | undefined
@@ -69,7 +69,7 @@ export function assertNoRepeatedKeys (text: string): void {
         // In valid JSON, a string right after `{` or after a `,` inside an object is a key.
         if (top?.keys != null && (previous === OPEN_BRACE || previous === COMMA)) {
           const key = scanner.getTokenValue()
-          if (top.keys.has(key)) throw new RepeatedKeyError(key, pointerOf(frames))
+          if (top.keys.has(key)) yield new RepeatedKeyError(key, pointerOf(frames))
           top.keys.add(key)
           top.key = key
         }
@@ -77,6 +77,12 @@ export function assertNoRepeatedKeys (text: string): void {
     }
     previous = token
   }
+}
+
+/** Throws the first `RepeatedKeyError` of `repeatedKeysIn`. */
+export function assertNoRepeatedKeys (text: string): void {
+  const { value: first } = repeatedKeysIn(text).next()
+  if (first !== undefined) throw first
 }
 
 /**

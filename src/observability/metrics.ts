@@ -49,7 +49,8 @@ export class Metrics {
 
   readonly agentRpcDuration = new Histogram({
     name: 'kernel_sweeper_agent_rpc_duration_seconds',
-    help: 'Duration of agent running checks.',
+    help: 'Duration of agent running checks, per kernel or batched.',
+    labelNames: ['route'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   })

@@ -94,6 +94,13 @@ export class AgentRepository {
     return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.id) : null }
   }
 
+  /** Where each of `agentIds` that is registered answers. */
+  async addressesOf (agentIds: readonly AgentId[]): Promise<Map<AgentId, string>> {
+    if (agentIds.length === 0) return new Map()
+    const rows = await this.db.query<{ id: string, address: string }>('SELECT id, address FROM agents WHERE id = ANY($1::text[])', [agentIds])
+    return new Map(rows.map((row) => [row.id, row.address]))
+  }
+
   /** The status of each of `agentIds` that is registered, as a sweep starts. */
   async statusesOf (agentIds: readonly AgentId[]): Promise<Map<AgentId, AgentStatus>> {
     if (agentIds.length === 0) return new Map()

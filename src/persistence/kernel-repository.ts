@@ -127,17 +127,16 @@ export class KernelRepository {
 
   /**
    * The kernels a handler works on, in id order. Only the columns a handler needs are read, from
-   * a covering index, so 100,000 kernels cost one index scan and nothing more.
+   * a covering index, so 100,000 kernels cost one index scan and nothing more. The columns are
+   * named as KernelInfo's fields, so each row is its kernel's KernelInfo: a sweep holds every
+   * kernel of the group until it is recorded, as one object each rather than two.
    */
   async searchKernelsForHandler (scalingGroup: string, statuses: readonly KernelStatus[], agentId: AgentId | null = null): Promise<KernelInfo[]> {
-    const rows = await this.db.query<Pick<KernelRow, 'id' | 'session_id' | 'agent_id' | 'status' | 'version'>>(
-      `SELECT id, session_id, agent_id, status, version FROM kernels
+    return this.db.query<KernelInfo>(
+      `SELECT id, session_id AS "sessionId", agent_id AS "agentId", scaling_group AS "scalingGroup", status, version FROM kernels
        WHERE scaling_group = $1 AND status = ANY($2::text[]) AND ($3::text IS NULL OR agent_id = $3) ORDER BY id`,
       [scalingGroup, statuses, agentId]
     )
-    return rows.map((row) => ({
-      id: row.id, sessionId: row.session_id, agentId: row.agent_id, scalingGroup, status: row.status, version: row.version,
-    }))
   }
 
   /** How many kernels of the group are in one of `statuses` (the guard's whole, rule 8). */

@@ -46,6 +46,15 @@ export class PGliteDatabase implements Database {
     return work({ query: this.queryable.query, exec: async (script) => { await this.db.exec(script) } })
   }
 
+  /**
+   * Calls `onNotify` with the payload of every notification on `channel` (delivered when the
+   * notifying transaction commits); resolves, once listening, to a function that stops it.
+   */
+  async listen (channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    const unlisten = await this.db.listen(channel, onNotify)
+    return () => unlisten()
+  }
+
   async close (): Promise<void> {
     await this.db.close()
   }

@@ -47,13 +47,8 @@ export class PostgresDatabase implements Database {
   private readonly pool: pg.Pool
   private readonly queryable: Queryable
 
-  constructor (options: PostgresDatabaseOptions) {
-    this.pool = new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.maxConnections ?? 10,
-      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
-      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
-    })
+  constructor (private readonly options: PostgresDatabaseOptions) {
+    this.pool = new pg.Pool({ ...this.clientConfig(), max: options.maxConnections ?? 10 })
     // An idle connection the server drops must not crash the process; the pool replaces it.
     this.pool.on('error', () => {})
     this.queryable = queryableOf(this.pool)
@@ -85,8 +80,24 @@ export class PostgresDatabase implements Database {
     })
   }
 
+  /**
+   * A connection of its own, outside the pool and not yet connected, for work that holds one for
+   * good (LISTEN); `applicationName` tells it apart in pg_stat_activity.
+   */
+  newClient (applicationName: string): pg.Client {
+    return new pg.Client({ ...this.clientConfig(), application_name: applicationName })
+  }
+
   async close (): Promise<void> {
     await this.pool.end()
+  }
+
+  private clientConfig (): pg.ClientConfig {
+    return {
+      connectionString: this.options.connectionString,
+      connectionTimeoutMillis: this.options.connectionTimeoutMs ?? 5_000,
+      ...(this.options.schema === undefined ? {} : { options: `-c search_path=${this.options.schema}` }),
+    }
   }
 
   private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -7,15 +7,17 @@ export function encodeRuns<Item, Key extends object> (
   sameKey: (a: Key, b: Key) => boolean
 ): Array<Run<Key>> {
   const runs: Array<Run<Key>> = []
+  let current: { key: Key, count: number } | undefined
   for (const item of items) {
     const key = keyOf(item)
-    const last = runs.at(-1)
-    if (last !== undefined && sameKey(last, key)) {
-      runs[runs.length - 1] = { ...last, count: last.count + 1 }
+    if (current !== undefined && sameKey(current.key, key)) {
+      current.count++
     } else {
-      runs.push({ ...key, count: 1 })
+      if (current !== undefined) runs.push({ ...current.key, count: current.count })
+      current = { key, count: 1 }
     }
   }
+  if (current !== undefined) runs.push({ ...current.key, count: current.count })
   return runs
 }
 

@@ -15,7 +15,7 @@ export interface PersistencePluginOptions {
 
 /** Opens the database (migrating it) before the app serves, and closes it when the app closes. */
 export default fp<PersistencePluginOptions>(async (fastify, options) => {
-  const persistence = options.persistence ?? await openPersistence(options.settings)
+  const persistence = options.persistence ?? await openPersistence({ logger: fastify.log, ...options.settings })
   if (options.persistence === undefined) fastify.addHook('onClose', () => persistence.close())
   fastify.decorate('persistence', persistence)
 }, { name: 'persistence' })

@@ -47,6 +47,7 @@ export default fp(async (fastify) => {
         { name: 'sweeps', description: 'Trigger sweeps and read their records.' },
         { name: 'kernels', description: 'The kernels sweeps work on.' },
         { name: 'agents', description: 'Agent registrations, heartbeats, reconciliation and decommissioning.' },
+        { name: 'events', description: 'What sweeps did, as a log to page through, wait on, or stream.' },
         { name: 'operations', description: 'Probes and metrics.' },
       ],
       components: {

@@ -3,7 +3,7 @@ import type { AgentClientPool } from '../agents/agent-client-pool.js'
 import { HttpAgentClientPool } from '../agents/http-agent-client-pool.js'
 import { InstrumentedAgentClientPool } from '../agents/instrumented-agent-client-pool.js'
 import type { Config } from '../config.js'
-import { backgroundSweep, pruneSweepRecords } from '../coordinator/background-sweeper.js'
+import { backgroundSweep, pruneOlderThan } from '../coordinator/background-sweeper.js'
 import { PeriodicTask } from '../coordinator/periodic-task.js'
 import { ScheduleCoordinator } from '../coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../coordinator/schedule-marker.js'
@@ -24,6 +24,8 @@ declare module 'fastify' {
       /** The handler that decommissions one agent (rule 14), for the coordinator to run. */
       readonly decommissionHandler: (agentId: AgentId) => DecommissionAgentHandler
       readonly presence: PresenceStore
+      /** The agents as stage 2 reaches them; told when one registers again. */
+      readonly agentClients: Pick<AgentClientPool, 'forget'>
       readonly metrics: Metrics
     }
   }
@@ -55,22 +57,32 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
   const metrics = new Metrics()
   metrics.countAgentsWith(() => persistence.agents.countByStatus())
   const presence = await openPresenceStore(config)
-  const httpAgents = new HttpAgentClientPool({ directory: persistence.agents, timeoutMs: config.agentRpcTimeoutMs })
+  const httpAgents = new HttpAgentClientPool({
+    directory: persistence.agents, timeoutMs: config.agentRpcTimeoutMs, batchRetryMs: config.agentBatchRetrySec * 1000,
+  })
   const agentClientPool: AgentClientPool = new InstrumentedAgentClientPool(httpAgents, metrics)
   const logger = fastify.log
   const terminator = new SessionTerminator({
-    presenceStore: presence, agentClientPool, agentStatuses: persistence.agents, agentRpcConcurrency: config.agentRpcConcurrency, logger,
+    presenceStore: presence,
+    agentClientPool,
+    agentStatuses: persistence.agents,
+    agentRpcConcurrency: config.agentRpcConcurrency,
+    agentRpcBatchSize: config.agentRpcBatchSize,
+    logger,
   })
   const handler = new SweepStaleKernelsKernelHandler(terminator, logger)
+  const scheduleMarker = new ScheduleMarker({ store: presence, needs: persistence.scheduleMarkNeeds, logger, metrics })
   const coordinator = new ScheduleCoordinator({
     kernels: persistence.kernels,
     agents: persistence.agents,
     stateEngine: persistence.stateEngine,
     sweeps: persistence.sweeps,
     confirmations: persistence.confirmations,
+    events: persistence.events,
+    scheduleMarkNeeds: persistence.scheduleMarkNeeds,
     db: persistence.db,
     locks: persistence.locks,
-    scheduleMarker: new ScheduleMarker({ store: presence, logger, metrics }),
+    scheduleMarker,
     guard: { maxRatio: config.guardMaxRatio, minKernels: config.guardMinKernels },
     requiredConfirmations: config.sweepConfirmations,
     lockLifetimeMs: config.sweepLockLifetimeSec * 1000,
@@ -78,9 +90,12 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
     metrics,
   })
   const tasks: PeriodicTask[] = [
-    // Sweep records are pruned whether or not background sweeps run.
-    new PeriodicTask(pruneSweepRecords(persistence.sweeps, config.sweepRetentionHours * 3_600_000, logger), {
+    // Sweep records and events are pruned whether or not background sweeps run.
+    new PeriodicTask(pruneOlderThan('sweep records', (before) => persistence.sweeps.pruneFinishedBefore(before), config.sweepRetentionHours * 3_600_000, logger), {
       name: 'prune-sweep-records', intervalMs: PRUNE_INTERVAL_MS, initialDelayMs: 60_000, logger,
+    }),
+    new PeriodicTask(pruneOlderThan('events', (before) => persistence.events.prune(before), config.eventRetentionHours * 3_600_000, logger), {
+      name: 'prune-events', intervalMs: PRUNE_INTERVAL_MS, initialDelayMs: 60_000, logger,
     }),
   ]
   if (config.sweepIntervalSec > 0) {
@@ -91,8 +106,12 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
   }
 
   const decommissionHandler = (agentId: AgentId): DecommissionAgentHandler => new DecommissionAgentHandler(agentId, logger)
-  fastify.decorate('sweeper', { coordinator, handler, decommissionHandler, presence, metrics })
-  fastify.addHook('onReady', async () => { for (const task of tasks) task.start() })
+  fastify.decorate('sweeper', { coordinator, handler, decommissionHandler, presence, agentClients: agentClientPool, metrics })
+  fastify.addHook('onReady', async () => {
+    // A mark committed sweeps needed but a crash or restart kept from being set (rule 5).
+    await scheduleMarker.markNeeded()
+    for (const task of tasks) task.start()
+  })
   // Sweeps are stopped in preClose: Fastify runs onClose only once every request in flight has
   // been answered, and a sweep request waiting on agents that never answer would hold it (and the
   // process) until it is killed. Here the grace runs out, the agent calls are aborted, the sweep is

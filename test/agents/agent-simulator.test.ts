@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
+import { createInterface } from 'node:readline'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { AgentSimulator, type Reconciliation } from '../../src/agents/simulator/agent-simulator.js'
@@ -57,6 +58,120 @@ t.test('the simulator answers checks for its own agent id only', async (t) => {
   t.same(await ok.json(), { agent_id: 'a1', kernel_id: k1, running: true })
   t.equal((await ask(k1, 'a2')).status, 404, 'not this agent')
   t.equal(agent.checksServed, 1, 'a 404 is not a served check')
+})
+
+/** `POST /v1/kernels/running` (contract §5) with `body` as it is when a string, as JSON otherwise. */
+function askBatch (url: string, body: unknown, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${url}/v1/kernels/running`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body), ...init,
+  })
+}
+
+const counters = (agent: AgentSimulator) => ({ calls: agent.checksServed, batches: agent.batchCallsServed, kernels: agent.kernelsAsked })
+
+t.test('a batched check answers every kernel by its behaviour, under the id as asked', async (t) => {
+  const agent = await AgentSimulator.start({ agentId: 'a1' })
+  t.teardown(() => agent.close())
+  const [running, unhealthy, dead, error, garbage, unknown] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  agent.setKernel(running, 'running')
+  agent.setKernel(unhealthy, 'unhealthy')
+  agent.setKernel(dead, 'dead')
+  agent.setKernel(error, 'error')
+  agent.setKernel(garbage, 'garbage')
+  const shouted = running.toUpperCase()
+
+  const answer = await askBatch(agent.url, { agent_id: 'a1', kernel_ids: [running, unhealthy, dead, error, garbage, unknown, shouted] })
+  t.equal(answer.status, 200)
+  t.same(await answer.json(), {
+    agent_id: 'a1',
+    running: { [running]: true, [unhealthy]: true, [dead]: false, [garbage]: '<html>not json</html>', [unknown]: false, [shouted]: true },
+  }, 'error is left out, garbage is not a boolean, ids compared lower-cased')
+  t.same(counters(agent), { calls: 1, batches: 1, kernels: 7 })
+
+  t.same(await (await askBatch(agent.url, { agent_id: 'a1', kernel_ids: [] })).json(), { agent_id: 'a1', running: {} }, 'an empty batch')
+  t.same(counters(agent), { calls: 2, batches: 2, kernels: 7 })
+})
+
+t.test('hang, half-close and impostor spoil the whole batched call, in that order', async (t) => {
+  const agent = await AgentSimulator.start({ agentId: 'a1' })
+  t.teardown(() => agent.close())
+  const [running, hung, halfClosed, impostor] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  agent.setKernel(running, 'running')
+  agent.setKernel(hung, 'hang')
+  agent.setKernel(halfClosed, 'half-close')
+  agent.setKernel(impostor, 'impostor')
+  const ask = (kernelIds: string[]) => askBatch(agent.url, { agent_id: 'a1', kernel_ids: kernelIds }, { signal: AbortSignal.timeout(300) })
+
+  t.same(await (await ask([running, impostor])).json(), { agent_id: 'a1-impostor', running: { [running]: true, [impostor]: false } }, 'the impostor names another agent')
+  await t.rejects(ask([running, halfClosed, impostor]), { cause: { code: 'UND_ERR_SOCKET' } }, 'half-close drops the connection, before impostor')
+  await t.rejects(ask([running, impostor, halfClosed, hung]), { name: 'TimeoutError' }, 'hang holds the call, before the others')
+  t.same(counters(agent), { calls: 3, batches: 3, kernels: 9 }, 'held and dropped calls were served')
+})
+
+t.test('a batched check for another agent is 404, a malformed one 400', async (t) => {
+  const agent = await AgentSimulator.start({ agentId: 'a1' })
+  t.teardown(() => agent.close())
+  const kernelId = randomUUID()
+  agent.setKernel(kernelId, 'running')
+
+  t.equal((await askBatch(agent.url, { agent_id: 'a2', kernel_ids: [kernelId] })).status, 404, 'another agent')
+  t.equal((await askBatch(agent.url, { kernel_ids: [kernelId] })).status, 404, 'no agent id')
+  const malformed: unknown[] = ['{"agent_id":"a1",', '', 'null', [kernelId], { agent_id: 'a1' }, { agent_id: 'a1', kernel_ids: kernelId }, { agent_id: 'a1', kernel_ids: [kernelId, 7] }]
+  for (const body of malformed) t.equal((await askBatch(agent.url, body)).status, 400, `400 for ${JSON.stringify(body)}`)
+  t.equal((await fetch(`${agent.url}/v1/kernels/running`)).status, 404, 'only POST')
+  t.same(counters(agent), { calls: 0, batches: 0, kernels: 0 }, 'none of them was served')
+})
+
+t.test('with batch: false the agent is a v1 agent: the batched route answers the configured status', async (t) => {
+  const kernelId = randomUUID()
+  for (const status of [undefined, 404, 405, 501] as const) {
+    const agent = await AgentSimulator.start({ agentId: 'a1', batch: false, ...(status === undefined ? {} : { batchUnsupportedStatus: status }) })
+    t.teardown(() => agent.close())
+    agent.setKernel(kernelId, 'running')
+    t.equal((await askBatch(agent.url, { agent_id: 'a1', kernel_ids: [kernelId] })).status, status ?? 404, `${status ?? 'default: 404'}`)
+    const check = await fetch(`${agent.url}/v1/kernels/${kernelId}/running?agent_id=a1`)
+    t.same(await check.json(), { agent_id: 'a1', kernel_id: kernelId, running: true }, 'per-kernel checks are answered')
+    t.same(counters(agent), { calls: 1, batches: 0, kernels: 1 }, 'the refused batch was not served')
+  }
+})
+
+t.test('per-kernel checks count as calls of one kernel, with their behaviours as before', async (t) => {
+  const agent = await AgentSimulator.start({ agentId: 'a1' })
+  t.teardown(() => agent.close())
+  const [dead, error, garbage, impostor] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  agent.setKernel(dead, 'dead')
+  agent.setKernel(error, 'error')
+  agent.setKernel(garbage, 'garbage')
+  agent.setKernel(impostor, 'impostor')
+  const ask = (kernelId: string) => fetch(`${agent.url}/v1/kernels/${kernelId}/running?agent_id=a1`)
+
+  t.same(await (await ask(dead)).json(), { agent_id: 'a1', kernel_id: dead, running: false })
+  t.equal((await ask(error)).status, 500)
+  t.equal(await (await ask(garbage)).text(), '<html>not json</html>')
+  t.same(await (await ask(impostor)).json(), { agent_id: 'a1-impostor', kernel_id: impostor, running: false })
+  t.same(counters(agent), { calls: 4, batches: 0, kernels: 4 })
+  await askBatch(agent.url, { agent_id: 'a1', kernel_ids: [dead, error] })
+  t.same(counters(agent), { calls: 5, batches: 1, kernels: 6 }, 'both routes add up')
+})
+
+t.test('answerDelayMs is waited once per call, however many kernels a batch asks about', async (t) => {
+  const delayMs = 100
+  const agent = await AgentSimulator.start({ agentId: 'a1', answerDelayMs: delayMs })
+  t.teardown(() => agent.close())
+  const kernelIds = Array.from({ length: 30 }, () => randomUUID())
+  for (const kernelId of kernelIds) agent.setKernel(kernelId, 'running')
+  const timed = async (call: Promise<Response>) => {
+    const started = performance.now()
+    const { status } = await call
+    return { status, ms: performance.now() - started }
+  }
+
+  const batch = await timed(askBatch(agent.url, { agent_id: 'a1', kernel_ids: kernelIds }))
+  t.equal(batch.status, 200)
+  t.ok(batch.ms >= delayMs - 5 && batch.ms < 10 * delayMs, `the batch waited once: ${batch.ms.toFixed(0)} ms`)
+  const single = await timed(fetch(`${agent.url}/v1/kernels/${kernelIds[0]!}/running?agent_id=a1`))
+  t.equal(single.status, 200)
+  t.ok(single.ms >= delayMs - 5, `a per-kernel check waits too: ${single.ms.toFixed(0)} ms`)
 })
 
 t.test('heartbeats report running and unhealthy kernels, on a timer', async (t) => {
@@ -238,6 +353,9 @@ t.test('the agent-sim program (built by npm test): registers until the service a
   const ask = async (id: string) => (await fetch(`http://127.0.0.1:${port}/v1/kernels/${id}/running?agent_id=a7`)).json()
   t.same(await ask(kernelId), { agent_id: 'a7', kernel_id: kernelId, running: true })
   t.same(await ask(orphan), { agent_id: 'a7', kernel_id: orphan, running: false }, 'the orphan was stopped')
+  t.same(await (await askBatch(`http://127.0.0.1:${port}`, { agent_id: 'a7', kernel_ids: [kernelId, orphan] })).json(), {
+    agent_id: 'a7', running: { [kernelId]: true, [orphan]: false },
+  }, 'batched checks too')
 
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit')
@@ -255,6 +373,31 @@ t.test('the agent-sim program with --no-reconcile never reconciles', async (t) =
   t.ok(await until(() => service.received.some((r) => r.method === 'PUT') && service.received.some((r) => r.url === '/v1/agents/a8/presence')))
   await sleep(300)
   t.same(service.received.filter((r) => r.url?.endsWith('/reconcile') === true), [])
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+})
+
+t.test('the agent-sim program with --no-batch is a v1 agent, and says so', async (t) => {
+  const service = await fakeService(t, () => [204])
+  const port = await freePort()
+  const kernelId = randomUUID()
+  const child = spawn(process.execPath, [
+    'dist/src/agents/simulator/cli.js', '--port', String(port), '--agent-id', 'a9', '--service', service.url, '--kernels', kernelId, '--no-batch',
+  ], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const lines = createInterface({ input: child.stdout })
+  let listening: unknown
+  for await (const line of lines) {
+    const entry = JSON.parse(line) as { msg?: string }
+    if (entry.msg === 'agent simulator listening') {
+      listening = entry
+      break
+    }
+  }
+  t.match(listening, { agent_id: 'a9', batch: false }, 'the listening line says it')
+  const url = `http://127.0.0.1:${port}`
+  t.equal((await askBatch(url, { agent_id: 'a9', kernel_ids: [kernelId] })).status, 404, 'no batched route')
+  t.same(await (await fetch(`${url}/v1/kernels/${kernelId}/running?agent_id=a9`)).json(), { agent_id: 'a9', kernel_id: kernelId, running: true })
   child.kill('SIGTERM')
   await once(child, 'exit')
 })

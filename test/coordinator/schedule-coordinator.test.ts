@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { ShuttingDownError, SweepFailedError } from '../../src/coordinator/errors.js'
-import { backgroundSweep, pruneSweepRecords } from '../../src/coordinator/background-sweeper.js'
+import { backgroundSweep, pruneOlderThan } from '../../src/coordinator/background-sweeper.js'
 import { ScheduleCoordinator } from '../../src/coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../../src/coordinator/schedule-marker.js'
 import type { KernelInfo } from '../../src/domain/kernel-info.js'
@@ -30,13 +30,15 @@ async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels
   const terminatorCalls: Array<readonly KernelInfo[]> = []
   const terminator: StaleKernelChecker = { checkStaleKernels: async (kernels) => { terminatorCalls.push(kernels); return check(kernels) } }
   const handler = new SweepStaleKernelsKernelHandler(terminator, logger)
-  const scheduleMarker = new ScheduleMarker({ store: marks, logger, metrics, firstRetryMs: 20 })
+  const scheduleMarker = new ScheduleMarker({ store: marks, needs: persistence.scheduleMarkNeeds, logger, metrics, firstRetryMs: 20 })
   const coordinator = new ScheduleCoordinator({
     kernels: persistence.kernels,
     agents: persistence.agents,
     stateEngine: persistence.stateEngine,
     sweeps: persistence.sweeps,
     confirmations: persistence.confirmations,
+    events: persistence.events,
+    scheduleMarkNeeds: persistence.scheduleMarkNeeds,
     db,
     locks,
     scheduleMarker,
@@ -47,7 +49,7 @@ async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels
     metrics,
   })
   t.teardown(() => coordinator.close(0))
-  return { coordinator, handler, persistence, locks, marks, logger, metrics, terminatorCalls }
+  return { coordinator, handler, persistence, locks, marks, scheduleMarker, logger, metrics, terminatorCalls }
 }
 
 const dead = (...kernels: KernelInfo[]): Check => async () => (staleCheck(kernels.map((k) => k.id)))
@@ -168,9 +170,42 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     t.equal(sweep.outcome, 'completed')
     t.match(s.logger.at('error')[0], { message: 'schedule mark not set; retrying in the background' })
     t.equal((await s.metrics.scheduleMarkFailures.get()).values[0]?.value, 1)
+    t.same((await s.persistence.scheduleMarkNeeds.pending()).map((need) => need.type), [ScheduleType.DETECT_KERNEL_TERMINATION],
+      'the need is in the database, committed with the termination')
     s.marks.failing = false
     for (let i = 0; i < 50 && s.marks.marked.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
     t.same(s.marks.marked, [ScheduleType.DETECT_KERNEL_TERMINATION], 'set by the retry')
+    t.same(await s.persistence.scheduleMarkNeeds.pending(), [], 'and the need cleared')
+  })
+
+  await t.test('a need left by a crash is met by the next start: another marker over the same database sets it', async (t) => {
+    const k1 = kernel()
+    const s = await setup(t, dead(k1))
+    await s.persistence.kernels.upsert(k1)
+    s.marks.failing = true
+    await s.coordinator.processKernelSchedule(s.handler, 'default')
+    await s.coordinator.close(0) // the process dies with the mark unset: only the database remembers
+    t.same(s.marks.marked, [])
+    const restarted = new FakeScheduleStore()
+    const marker = new ScheduleMarker({ store: restarted, needs: s.persistence.scheduleMarkNeeds, logger: s.logger, metrics: s.metrics })
+    await marker.markNeeded()
+    t.same(restarted.marked, [ScheduleType.DETECT_KERNEL_TERMINATION], 'set at start-up')
+    t.same(await s.persistence.scheduleMarkNeeds.pending(), [])
+  })
+
+  await t.test('a sweep writes its events in its transaction: one per termination, then sweep.finished', async (t) => {
+    const [k1, k2, alive] = [kernel(), kernel(), kernel()]
+    const s = await setup(t, dead(k1, k2))
+    for (const k of [k1, k2, alive]) await s.persistence.kernels.upsert(k)
+    const dry = await s.coordinator.processKernelSchedule(s.handler, 'default', { dryRun: true })
+    const sweep = await s.coordinator.processKernelSchedule(s.handler, 'default')
+    const events = (await s.persistence.events.page({ after: null, types: null, limit: 100 })) ?? []
+    t.same(events.map((event) => event.type), ['sweep.finished', 'kernel.terminated', 'kernel.terminated', 'sweep.finished'],
+      'a dry run writes only its sweep.finished; a real sweep its terminations, then its sweep.finished')
+    t.equal(events[0]?.subject, dry.sweepId)
+    t.same(events.slice(1, 3).map((event) => event.subject).sort(), [k1.id, k2.id].sort())
+    t.equal(events[3]?.subject, sweep.sweepId)
+    t.match(events?.at(-1)?.data, { sweep_id: sweep.sweepId, outcome: 'completed', kernels: 3, failures: 2, terminated: 2, skipped: 0 })
   })
 
   await t.test('a mark still pending at shutdown gets one last attempt', async (t) => {
@@ -252,7 +287,7 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     const old = await s.coordinator.processKernelSchedule(s.handler, 'default')
     await s.persistence.db.query("UPDATE sweeps SET finished_at = now() - interval '2 hours'")
     const fresh = await s.coordinator.processKernelSchedule(s.handler, 'default', { dryRun: true })
-    await pruneSweepRecords(s.persistence.sweeps, 3_600_000, s.logger)()
+    await pruneOlderThan('sweep records', (before) => s.persistence.sweeps.pruneFinishedBefore(before), 3_600_000, s.logger)()
     t.equal(await s.persistence.sweeps.get(old.sweepId), null)
     t.not(await s.persistence.sweeps.get(fresh.sweepId), null)
     t.match(s.logger.at('info').find((e) => e.message === 'old sweep records pruned'), { fields: { pruned: 1 } })

@@ -25,7 +25,7 @@ t.test('rule 11: one confirmation required changes nothing', async (t) => {
 t.test('rule 11: failures short of the count go back to the successes, in input order, awaiting confirmation', async (t) => {
   const previous = new Map([[k4, { kernelVersion: 4, count: 2 }]])
   const { result, counts } = applyConfirmations(kernels, checked, previous, 3)
-  t.same(result.successes.map((s) => [s.kernelId, s.reason]), [[k1, null], [k2, null], [k3, null]], 'k2 back among the successes, in place')
+  t.same([...result.successes].map((s) => [s.kernelId, s.reason]), [[k1, null], [k2, null], [k3, null]], 'k2 back among the successes, in place')
   t.same(result.failures.map((f) => f.kernelId), [k4], 'k4 reached its third confirmation')
   t.same(result.skipped, [
     { kernelId: k2, cause: SkipCause.AWAITING_CONFIRMATION, confirmations: 1 },

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { KernelStatus } from '../../src/domain/kernel-status.js'
 import { LockID } from '../../src/domain/lock-id.js'
-import { SkipCause } from '../../src/domain/results.js'
+import { KernelTransitionRuns, SkipCause } from '../../src/domain/results.js'
 import { SweepStaleKernelsKernelHandler } from '../../src/handlers/sweep-stale-kernels.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { FakeTerminator, staleCheck } from '../helpers/fake-ports.js'
@@ -27,9 +27,7 @@ t.test('SC-SK-001: all kernels alive - no state change', async (t) => {
   const result = await handlerWith(terminator).execute('default', [k1, k2])
 
   t.equal(result.successes.length, 2)
-  t.equal(result.successes[0]?.kernelId, k1.id)
-  t.equal(result.successes[0]?.fromStatus, KernelStatus.RUNNING)
-  t.equal(result.successes[0]?.reason, null)
+  t.same([...result.successes][0], { kernelId: k1.id, fromStatus: KernelStatus.RUNNING, reason: null })
   t.equal(result.failures.length, 0)
   t.equal(terminator.calls.length, 1, 'check_stale_kernels called once')
   t.same(terminator.calls[0], [k1, k2], 'with the kernels it was given')
@@ -42,7 +40,7 @@ t.test('SC-SK-002: dead kernel detected - marked as failure', async (t) => {
   const result = await handlerWith(terminator).execute('default', [k1, k2, k3])
 
   t.equal(result.successes.length, 2)
-  t.same(result.successes.map((s) => s.kernelId), [k1.id, k3.id])
+  t.same([...result.successes].map((s) => s.kernelId), [k1.id, k3.id])
   t.equal(result.failures.length, 1)
   t.equal(result.failures[0]?.kernelId, k2.id)
   t.equal(result.failures[0]?.fromStatus, KernelStatus.RUNNING)
@@ -69,9 +67,18 @@ t.test('every kernel appears exactly once, in input order, in its list', async (
   const result = await handlerWith(terminator).execute('default', kernels)
 
   t.same(result.failures.map((f) => f.kernelId), [1, 4, 6].map((i) => kernels[i]!.id))
-  t.same(result.successes.map((s) => s.kernelId), [0, 2, 3, 5, 7].map((i) => kernels[i]!.id))
-  t.ok(result.successes.every((s) => s.reason === null))
+  t.same([...result.successes].map((s) => s.kernelId), [0, 2, 3, 5, 7].map((i) => kernels[i]!.id))
+  t.ok([...result.successes].every((s) => s.reason === null))
   t.ok(result.failures.every((f) => f.reason === 'STALE_KERNEL'))
+})
+
+t.test('the successes are kept as ids and the run they share, not an object per kernel', async (t) => {
+  const kernels = Array.from({ length: 1_000 }, () => runningKernel())
+  const result = await handlerWith(new FakeTerminator(staleCheck([kernels[500]!.id]))).execute('default', kernels)
+  t.type(result.successes, KernelTransitionRuns)
+  const { kernelIds, runs } = result.successes as KernelTransitionRuns
+  t.equal(kernelIds.length, 999)
+  t.same(runs, [{ fromStatus: KernelStatus.RUNNING, reason: null, count: 999 }])
 })
 
 t.test('a dead id the handler was not given is ignored', async (t) => {
@@ -79,7 +86,7 @@ t.test('a dead id the handler was not given is ignored', async (t) => {
   const stranger = runningKernel()
   const result = await handlerWith(new FakeTerminator(staleCheck([stranger.id])))
     .execute('default', [k1])
-  t.same(result.successes.map((s) => s.kernelId), [k1.id])
+  t.same([...result.successes].map((s) => s.kernelId), [k1.id])
   t.same(result.failures, [])
 })
 
@@ -88,7 +95,7 @@ t.test('skipped kernels stay successes and are reported as skipped', async (t) =
   const skipped = [{ kernelId: k1.id, cause: SkipCause.NO_AGENT }]
   const result = await handlerWith(new FakeTerminator(staleCheck([k2.id], skipped)))
     .execute('default', [k1, k2])
-  t.same(result.successes.map((s) => s.kernelId), [k1.id])
+  t.same([...result.successes].map((s) => s.kernelId), [k1.id])
   t.same(result.skipped, skipped)
 })
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { AgentClient, AgentClientPool, RunningAnswer } from '../../src/agents/agent-client-pool.js'
+import type { AgentClient, AgentClientPool, BatchRunningAnswer, RunningAnswer } from '../../src/agents/agent-client-pool.js'
 import type { AgentId, KernelId, KernelInfo } from '../../src/domain/kernel-info.js'
 import type { LockID } from '../../src/domain/lock-id.js'
 import type { HealthCheckStatus, KernelPresenceStatus } from '../../src/domain/presence.js'
@@ -61,35 +61,68 @@ export type AgentBehaviour =
 
 /**
  * An agent client pool double. Behaviour is looked up by kernel id; it records acquisitions and
- * checks, and measures how many checks were in flight at once.
+ * calls, and measures how many calls were in flight at once. It speaks the per-kernel route
+ * unless made with `batches: true`; a batch call then fails with the first error among its
+ * kernels' behaviours, or answers each kernel's `running` after the longest of their delays.
  */
 export class FakeAgentClientPool implements AgentClientPool {
   readonly acquired: AgentId[] = []
+  readonly forgotten: AgentId[] = []
   readonly checks: Array<{ agentId: AgentId, kernelId: KernelId }> = []
+  readonly batchCalls: Array<{ agentId: AgentId, kernelIds: readonly KernelId[] }> = []
   inFlight = 0
   peakInFlight = 0
 
-  constructor (private readonly behaviours: Readonly<Record<KernelId, AgentBehaviour>>) {}
+  constructor (private readonly behaviours: Readonly<Record<KernelId, AgentBehaviour>>, private readonly options: { batches?: boolean } = {}) {}
 
   async acquire (agentId: AgentId): Promise<AgentClient> {
     this.acquired.push(agentId)
-    return { checkRunning: (kernelId) => this.checkRunning(agentId, kernelId) }
+    return {
+      batches: this.options.batches === true,
+      checkRunning: (kernelId) => this.inFlightWhile(() => this.checkRunning(agentId, kernelId)),
+      checkRunningBatch: (kernelIds) => this.inFlightWhile(() => this.checkRunningBatch(agentId, kernelIds)),
+    }
+  }
+
+  forget (agentId: AgentId): void {
+    this.forgotten.push(agentId)
+  }
+
+  private async inFlightWhile<T> (call: () => Promise<T>): Promise<T> {
+    this.inFlight++
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight)
+    try {
+      return await call()
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  private behaviourOf (agentId: AgentId, kernelId: KernelId): AgentBehaviour {
+    const behaviour = this.behaviours[kernelId]
+    if (behaviour === undefined) throw new Error(`fake agent ${agentId} has no behaviour for ${kernelId}`)
+    return behaviour
   }
 
   private async checkRunning (agentId: AgentId, kernelId: KernelId): Promise<RunningAnswer> {
     this.checks.push({ agentId, kernelId })
-    this.inFlight++
-    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight)
-    try {
-      const behaviour = this.behaviours[kernelId]
-      if (behaviour === undefined) throw new Error(`fake agent ${agentId} has no behaviour for ${kernelId}`)
-      if ('error' in behaviour) throw behaviour.error
-      if ('answer' in behaviour) return behaviour.answer
-      await sleep(behaviour.delayMs ?? 0)
-      return { agentId, kernelId, running: behaviour.running }
-    } finally {
-      this.inFlight--
-    }
+    const behaviour = this.behaviourOf(agentId, kernelId)
+    if ('error' in behaviour) throw behaviour.error
+    if ('answer' in behaviour) return behaviour.answer
+    await sleep(behaviour.delayMs ?? 0)
+    return { agentId, kernelId, running: behaviour.running }
+  }
+
+  private async checkRunningBatch (agentId: AgentId, kernelIds: readonly KernelId[]): Promise<BatchRunningAnswer> {
+    this.batchCalls.push({ agentId, kernelIds })
+    const behaviours = kernelIds.map((kernelId) => this.behaviourOf(agentId, kernelId))
+    for (const behaviour of behaviours) if ('error' in behaviour) throw behaviour.error
+    await sleep(Math.max(0, ...behaviours.map((behaviour) => ('delayMs' in behaviour ? behaviour.delayMs ?? 0 : 0))))
+    const running = new Map<KernelId, unknown>()
+    behaviours.forEach((behaviour, index) => {
+      running.set(kernelIds[index]!, 'answer' in behaviour ? behaviour.answer.running : 'running' in behaviour ? behaviour.running : undefined)
+    })
+    return { agentId, running }
   }
 }
 

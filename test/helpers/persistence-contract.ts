@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import type { KernelInfo } from '../../src/domain/kernel-info.js'
 import { KernelStatus } from '../../src/domain/kernel-status.js'
+import { ScheduleType } from '../../src/domain/schedule-type.js'
 import { SkipCause } from '../../src/domain/results.js'
 import { SweepOutcome, type SweepRecord } from '../../src/domain/sweep.js'
 import type { Database } from '../../src/persistence/database.js'
+import { EventType, type LoggedEvent, type SweepSummary } from '../../src/domain/events.js'
 import { InvalidCursorError } from '../../src/persistence/cursor.js'
 import { BulkUpsertError, MAX_BULK_KERNELS, PreconditionFailedError } from '../../src/persistence/kernel-repository.js'
 import { KERNEL_HANDLER_FAILURE_REASON } from '../../src/persistence/kernel-state-engine.js'
@@ -47,6 +49,49 @@ function sweepRecord (overrides: Partial<SweepRecord> = {}): SweepRecord {
   }
 }
 
+/** A record with its successes as an array, whatever form the repository keeps them in. */
+function plain (sweep: SweepRecord | null): unknown {
+  return sweep === null ? null : { ...sweep, result: { ...sweep.result, successes: [...sweep.result.successes] } }
+}
+
+/** A recorded sweep's summary, as its sweep.finished reports it. */
+export function sweepSummary (overrides: Partial<SweepSummary> = {}): SweepSummary {
+  return {
+    sweepId: randomUUID(),
+    scalingGroup: 'default',
+    handler: 'sweep-stale-kernels',
+    outcome: SweepOutcome.COMPLETED,
+    dryRun: false,
+    forced: false,
+    kernels: 0,
+    failures: 0,
+    terminated: 0,
+    skipped: 0,
+    ...overrides,
+  }
+}
+
+/** The contract's `sweep.finished` data of a summary. */
+function finishedData (sweep: SweepSummary): Record<string, unknown> {
+  return {
+    sweep_id: sweep.sweepId,
+    scaling_group: sweep.scalingGroup,
+    handler: sweep.handler,
+    outcome: sweep.outcome,
+    dry_run: sweep.dryRun,
+    forced: sweep.forced,
+    kernels: sweep.kernels,
+    failures: sweep.failures,
+    terminated: sweep.terminated,
+    skipped: sweep.skipped,
+  }
+}
+
+/** Events without their time, to compare with what was written. */
+function untimed (events: readonly LoggedEvent[] | null): unknown {
+  return events?.map(({ time: _time, ...event }) => event) ?? null
+}
+
 /**
  * What every database the service runs on must do, run against real Postgres and embedded
  * PGlite alike. `open` gives a migrated database; the suite empties it before each test.
@@ -57,7 +102,8 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
   const ids = async (query: Omit<AgentListQuery, 'limit'>, limit = 100): Promise<string[]> =>
     (await p.agents.list({ limit, ...query })).items.map((a) => a.id)
   t.beforeEach(async () => {
-    await db.query('TRUNCATE kernels, agents, kernel_status_history, sweeps, kernel_confirmations')
+    await db.query('TRUNCATE kernels, agents, kernel_status_history, sweeps, kernel_confirmations, events, schedule_mark_needs')
+    await db.query('UPDATE event_counter SET last_id = 0, pruned_through = 0')
   })
 
   await t.test('upsert creates a kernel, with no history row', async (t) => {
@@ -227,6 +273,8 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     await p.agents.upsert({ id: 'b1', address: 'https://agent.example:9101', scalingGroup: 'gpu' })
     t.same(await p.agents.get('a1'), moved)
     t.equal(await p.agents.get('nobody'), null)
+    t.same(await p.agents.addressesOf(['a1', 'b1', 'nobody']), new Map([['a1', 'http://127.0.0.1:9201'], ['b1', 'https://agent.example:9101']]),
+      'addresses of many agents at once; an unknown one absent')
     t.same(await ids({}), ['a1', 'b1'])
     t.same(await ids({ scalingGroup: 'gpu' }), ['b1'])
     const page = await p.agents.list({ limit: 1 })
@@ -334,7 +382,7 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
       terminated: [k3!],
     })
     await p.sweeps.record(full)
-    t.same(await p.sweeps.get(full.sweepId), full)
+    t.same(plain(await p.sweeps.get(full.sweepId)), full)
     t.equal(await p.sweeps.get(randomUUID()), null)
 
     const failed = sweepRecord({ outcome: SweepOutcome.FAILED, error: 'presence store unavailable', startedAt: new Date('2026-11-27T11:00:00Z'), finishedAt: new Date('2026-11-27T11:00:00Z') })
@@ -344,7 +392,7 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     t.same((await p.sweeps.list({ limit: 10 })).map((s) => s.sweepId), [other.sweepId, failed.sweepId, full.sweepId])
     t.same((await p.sweeps.list({ limit: 1 })).map((s) => s.sweepId), [other.sweepId])
     t.same((await p.sweeps.list({ scalingGroup: 'default', limit: 10 })).map((s) => s.sweepId), [failed.sweepId, full.sweepId])
-    t.same(await p.sweeps.get(failed.sweepId), failed)
+    t.same(plain(await p.sweeps.get(failed.sweepId)), failed)
 
     t.equal(await p.sweeps.pruneFinishedBefore(new Date('2026-11-27T11:30:00Z')), 2)
     t.same((await p.sweeps.list({ limit: 10 })).map((s) => s.sweepId), [other.sweepId])
@@ -357,6 +405,141 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     const [row] = await db.query<{ bytes: number }>('SELECT pg_column_size(s.*)::int AS bytes FROM sweeps s WHERE id = $1', [sweep.sweepId])
     const perKernel = row!.bytes / successes.length
     t.ok(perKernel <= 17, `${perKernel.toFixed(2)} bytes per kernel (a uuid is 16)`)
-    t.same((await p.sweeps.get(sweep.sweepId))?.result.successes, successes)
+    t.same([...(await p.sweeps.get(sweep.sweepId))!.result.successes], successes)
+  })
+
+  /** One sweep's write: its kernels terminated and its events, in one transaction as the coordinator does. */
+  const sweepWrites = (sweep: SweepSummary, kernels: readonly KernelInfo[], decommissioned: readonly string[] = [], reason = 'STALE_KERNEL') =>
+    db.transaction(async (tx) => {
+      await p.stateEngine.within(tx).markKernelsTerminated(kernels.map((k) => ({
+        kernelId: k.id, reason, fromStatus: k.status, expectedVersion: k.version,
+      })), { sweepId: sweep.sweepId })
+      await p.events.within(tx).appendSweepEvents(sweep, decommissioned)
+    })
+  const eventIds = async (after: string | null, types: readonly EventType[] | null = null, limit = 100): Promise<string[] | null> =>
+    (await p.events.page({ after, types, limit }))?.map((event) => event.id) ?? null
+
+  await t.test('schedule mark needs: committed with the transaction, cleared only at the generation met', async (t) => {
+    const type = ScheduleType.DETECT_KERNEL_TERMINATION
+    await t.rejects(db.transaction(async (tx) => {
+      await p.scheduleMarkNeeds.within(tx).need([type])
+      throw new Error('the sweep rolls back')
+    }))
+    t.same(await p.scheduleMarkNeeds.pending(), [], 'no need without the terminations')
+    await db.transaction((tx) => p.scheduleMarkNeeds.within(tx).need([type]))
+    const [first] = await p.scheduleMarkNeeds.pending()
+    t.match(first, { type })
+    await p.scheduleMarkNeeds.need([type]) // another sweep needs it while the first mark is being set
+    await p.scheduleMarkNeeds.clear([first!])
+    t.equal((await p.scheduleMarkNeeds.pending()).length, 1, 'the newer need stays')
+    await p.scheduleMarkNeeds.clear(await p.scheduleMarkNeeds.pending())
+    t.same(await p.scheduleMarkNeeds.pending(), [])
+  })
+
+  await t.test('events: one kernel.terminated per transition of the sweep, its agent.decommissioned, then its sweep.finished', async (t) => {
+    const [k1, k2, other] = [kernel({ agentId: 'a1' }), kernel({ agentId: 'a1', status: PENDING }), kernel()]
+    await p.kernels.upsertMany([k1, k2, other])
+    await p.stateEngine.markKernelsTerminated([{ kernelId: other.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1 }], { sweepId: randomUUID() })
+    const sweep = sweepSummary({ handler: 'decommission-agent', forced: true, kernels: 2, failures: 2, terminated: 2 })
+    const before = await databaseNow(db)
+    await sweepWrites(sweep, [k1, k2], ['a1'], 'AGENT_DECOMMISSIONED')
+
+    const events = (await p.events.page({ after: null, types: null, limit: 100 }))!
+    t.same(events.map((event) => event.id), ['1', '2', '3', '4'], 'ids from 1, no gaps')
+    const terminated = (k: KernelInfo) => ({
+      type: EventType.KERNEL_TERMINATED,
+      subject: k.id,
+      data: {
+        kernel_id: k.id,
+        session_id: k.sessionId,
+        scaling_group: 'default',
+        agent_id: 'a1',
+        from_status: k.status,
+        reason: 'AGENT_DECOMMISSIONED',
+        sweep_id: sweep.sweepId,
+        version: 2,
+      },
+    })
+    const bySubject = (a: { subject: string }, b: { subject: string }): number => a.subject.localeCompare(b.subject)
+    t.same(events.slice(0, 2).map(({ id: _id, time: _time, ...event }) => event).sort(bySubject),
+      [terminated(k1), terminated(k2)].sort(bySubject), "the sweep's own transitions only, with the version after the change")
+    t.same(untimed(events.slice(2)), [
+      { id: '3', type: EventType.AGENT_DECOMMISSIONED, subject: 'a1', data: { agent_id: 'a1', scaling_group: 'default', sweep_id: sweep.sweepId } },
+      { id: '4', type: EventType.SWEEP_FINISHED, subject: sweep.sweepId, data: finishedData(sweep) },
+    ])
+    t.ok(events.every((event) => event.time instanceof Date && event.time >= before), 'stamped by the database')
+    t.equal(await p.events.lastId(), '4')
+  })
+
+  await t.test('events: none from a transaction that rolls back, whose ids are given back; a dry run writes only its sweep.finished', async (t) => {
+    t.equal(await p.events.lastId(), '0', 'none yet')
+    const k = kernel()
+    await p.kernels.upsert(k)
+    await t.rejects(db.transaction(async (tx) => {
+      await p.events.within(tx).appendSweepEvents(sweepSummary(), [])
+      throw new Error('crashed before the commit')
+    }), /crashed/)
+    t.equal(await p.events.lastId(), '0')
+    t.same(await eventIds(null), [])
+
+    const dry = sweepSummary({ dryRun: true, outcome: SweepOutcome.DRY_RUN, kernels: 1, failures: 1 })
+    await sweepWrites(dry, [])
+    t.same(untimed(await p.events.page({ after: null, types: null, limit: 100 })), [
+      { id: '1', type: EventType.SWEEP_FINISHED, subject: dry.sweepId, data: finishedData(dry) },
+    ])
+  })
+
+  await t.test('events: paged after a cursor, oldest first, by type, with a limit', async (t) => {
+    const kernels = [kernel(), kernel(), kernel()]
+    await p.kernels.upsertMany(kernels)
+    await sweepWrites(sweepSummary(), kernels.slice(0, 2)) // 1, 2 terminated; 3 finished
+    await sweepWrites(sweepSummary(), []) // 4 finished
+    await sweepWrites(sweepSummary(), kernels.slice(2), ['a1']) // 5 terminated; 6 decommissioned; 7 finished
+
+    t.same(await eventIds(null, null, 3), ['1', '2', '3'])
+    t.same(await eventIds('3', null, 3), ['4', '5', '6'])
+    t.same(await eventIds('6', null, 3), ['7'])
+    t.same(await eventIds('7'), [], 'nothing after the newest')
+    t.same(await eventIds('100'), [], 'a cursor ahead of the log is not expired')
+    t.same(await eventIds('0', [EventType.SWEEP_FINISHED]), ['3', '4', '7'])
+    t.same(await eventIds('2', [EventType.KERNEL_TERMINATED, EventType.AGENT_DECOMMISSIONED]), ['5', '6'])
+    t.same(await eventIds('3', [EventType.SWEEP_FINISHED], 1), ['4'])
+    t.same(await eventIds(null, []), [], 'no type asked, none given')
+    t.equal(await p.events.lastId(), '7')
+  })
+
+  await t.test('events: pruned by age, up to the newest one older than the cut; a cursor below what was pruned is expired', async (t) => {
+    for (let i = 0; i < 3; i++) await sweepWrites(sweepSummary(), [])
+    // An event's time is its transaction's start, so times need not follow ids: 2 is old, 1 is not.
+    await db.query("UPDATE events SET time = now() - interval '2 hours' WHERE id = 2")
+    const cut = new Date(Date.now() - 3_600_000)
+    t.equal(await p.events.prune(cut), 2, 'everything up to 2')
+    t.same(await eventIds(null), ['3'], 'from the oldest kept')
+    t.same(await eventIds('2'), ['3'], 'a reader that had 2 misses nothing')
+    t.equal(await eventIds('1'), null, 'a reader at 1 lost event 2: expired')
+    t.equal(await eventIds('0', [EventType.KERNEL_TERMINATED]), null, 'expired whatever the types')
+    t.equal(await p.events.prune(cut), 0)
+    t.equal(await eventIds('1'), null, 'the mark stays')
+    await sweepWrites(sweepSummary(), [])
+    t.same(await eventIds('2'), ['3', '4'])
+    t.equal(await p.events.lastId(), '4', 'ids go on after a prune')
+  })
+
+  await t.test('events: 10,000 terminations append in one call, quickly', async (t) => {
+    const kernels = Array.from({ length: 10_000 }, () => kernel())
+    await p.kernels.upsertMany(kernels)
+    const sweep = sweepSummary({ kernels: 10_000, failures: 10_000, terminated: 10_000 })
+    await p.stateEngine.markKernelsTerminated(kernels.map((k) => ({
+      kernelId: k.id, reason: 'STALE_KERNEL', fromStatus: RUNNING, expectedVersion: 1,
+    })), { sweepId: sweep.sweepId })
+    const started = performance.now()
+    await p.events.appendSweepEvents(sweep, [])
+    const elapsedMs = performance.now() - started
+    t.ok(elapsedMs < 2_000, `appended in ${elapsedMs.toFixed(0)} ms`)
+    t.equal(await p.events.lastId(), '10001')
+    t.same(untimed(await p.events.page({ after: '10000', types: null, limit: 10 })), [
+      { id: '10001', type: EventType.SWEEP_FINISHED, subject: sweep.sweepId, data: finishedData(sweep) },
+    ])
+    t.equal((await p.events.page({ after: null, types: [EventType.KERNEL_TERMINATED], limit: 1000 }))?.length, 1000)
   })
 }

@@ -11,6 +11,8 @@ import addFormats from 'ajv-formats'
 import t, { type Test } from 'tap'
 import { request, type Dispatcher } from 'undici'
 import { parse } from 'yaml'
+import { SweepOutcome } from '../../src/domain/sweep.js'
+import { EventRepository } from '../../src/persistence/event-repository.js'
 import { skipWithoutPostgres, TEST_DATABASE_URL, testSchema } from '../helpers/postgres.js'
 import { freePort, OwnRedisServer, skipWithoutRedis } from '../helpers/redis.js'
 import { startScriptedAgent } from '../helpers/scripted-agent.js'
@@ -42,7 +44,10 @@ import { startServerProcess } from '../helpers/server-process.js'
  * the repetition). Those go to the service directly, and its answer is checked here against the
  * document with Ajv (status documented, media type, body against the response schema) — the same
  * check, applied as a second opinion, to every answer that comes through Prism as well. A fourth
- * kind reaches the service but not reliably back: a 413 for a body over 8 MiB (see that test).
+ * kind reaches the service but not reliably back: a 413 for a body over 8 MiB (see that test). And
+ * one answer never comes back through Prism whole: the 200 of `GET /v1/events/stream`, a stream
+ * that does not end, which the proxy would wait for to check. It is read directly, up to the events
+ * it should carry, and checked with Ajv; the stream's refusals (400, 401, 410, 503) go through Prism.
  *
  * A third proxy of the same document, in front of a stand-in that breaks it, shows that Prism as
  * run here does report violations, so that the 0 above is not the silence of a proxy that checks
@@ -99,7 +104,7 @@ interface Answer {
 interface Violation { readonly via: Via, readonly request: string, readonly status: number, readonly prism: string, readonly answer: string }
 interface Refusal { readonly request: string, readonly what: string, readonly prism: string }
 
-async function send (base: string, method: string, req: Req): Promise<Answer> {
+function dispatch (base: string, method: string, req: Req): Promise<Dispatcher.ResponseData> {
   const headers: Record<string, string> = { ...req.headers }
   const auth = req.auth ?? 'token'
   if (auth === 'token') headers['authorization'] = `Bearer ${TOKEN}`
@@ -113,23 +118,49 @@ async function send (base: string, method: string, req: Req): Promise<Answer> {
     body = req.raw.body
     headers['content-type'] = req.raw.contentType
   }
-  const response = await request(`${base}${req.path}`, {
+  return request(`${base}${req.path}`, {
     method: method as Dispatcher.HttpMethod,
     headers,
     ...(body === undefined ? {} : { body }),
     headersTimeout: 15_000,
     bodyTimeout: 15_000,
   })
-  const text = await response.body.text()
+}
+
+function flatHeaders (headers: Dispatcher.ResponseData['headers']): Record<string, string> {
   const flat: Record<string, string> = {}
-  for (const [name, value] of Object.entries(response.headers)) {
+  for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
   }
+  return flat
+}
+
+async function send (base: string, method: string, req: Req): Promise<Answer> {
+  const response = await dispatch(base, method, req)
+  const text = await response.body.text()
+  const flat = flatHeaders(response.headers)
   let parsed: unknown = text
   if (/json/.test(flat['content-type'] ?? '') && text !== '') {
     try { parsed = JSON.parse(text) } catch { parsed = text }
   }
   return { status: response.statusCode, headers: flat, text, body: parsed }
+}
+
+/** The complete Server-Sent Events frames of `text` that carry an event (comments left out). */
+function eventFrames (text: string): Array<Record<string, string>> {
+  return text.split('\n\n').slice(0, -1).filter((block) => block.startsWith('id: ')).map((block) =>
+    Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])))
+}
+
+/** An event stream's answer, read until it has given `count` events (it never ends by itself), then left. */
+async function sendForEvents (base: string, method: string, req: Req, count: number): Promise<Answer> {
+  const response = await dispatch(base, method, req)
+  let text = ''
+  for await (const chunk of response.body) {
+    text += (chunk as Buffer).toString('utf8')
+    if (eventFrames(text).length >= count) break
+  }
+  return { status: response.statusCode, headers: flatHeaders(response.headers), text, body: text }
 }
 
 /** An HTTP/1.1 request over a socket of its own that declares a body of `length` bytes and sends none. */
@@ -357,6 +388,17 @@ class Session {
     const operation = this.operation(req)
     const answer = await send(this.bases[via], operation.method, req)
     return this.verify(t, via, operation, req, answer, status, type)
+  }
+
+  /**
+   * An event stream's 200, which cannot come through Prism: the proxy reads an answer whole before
+   * it checks it, and a stream does not end. So it is read directly up to its `count`-th event, and
+   * checked against the document (status, media type, text) like every direct answer.
+   */
+  async expectEvents (t: Test, req: Req, count: number): Promise<Answer> {
+    const operation = this.operation(req)
+    const answer = await within(sendForEvents(this.bases.direct, operation.method, req, count), 10_000, `${count} events of ${req.path}`)
+    return this.verify(t, 'direct', operation, req, answer, 200, undefined)
   }
 
   /**
@@ -692,6 +734,55 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
       { orphans: [retiring.running], missing: [] }, 'a terminated kernel is an orphan; nothing is missing')
   })
 
+  await t.test('events: pages, long-poll, the stream, 410', async (t) => {
+    const LIST = 'GET /v1/events'
+    const STREAM = 'GET /v1/events/stream'
+    // Written on a connection of the test's own, as another instance would: the completed sweep's
+    // kernel.terminated (from its history row), maybe an agent.decommissioned, then a sweep.finished.
+    const db = schema.open()
+    const events = new EventRepository(db)
+    const append = (decommissioned: string[]): Promise<void> => db.transaction((tx) => events.within(tx).appendSweepEvents({
+      sweepId: completed,
+      scalingGroup: G,
+      handler: 'sweep-stale-kernels',
+      outcome: SweepOutcome.COMPLETED,
+      dryRun: false,
+      forced: false,
+      kernels: 4,
+      failures: 1,
+      terminated: 1,
+      skipped: 2,
+    }, decommissioned))
+
+    const start = String((await session.expect(t, 'prism', { op: LIST, path: '/v1/events' }, 200)).body.next_cursor)
+    await append(['pa-dec'])
+    const all = await session.expect(t, 'prism', { op: LIST, path: `/v1/events?after=${start}` }, 200)
+    t.same(all.body.items.map((event: { type: string }) => event.type), ['kernel.terminated', 'agent.decommissioned', 'sweep.finished'])
+    t.match(all.body.items[0], { source: 'kernel-sweeper', subject: kernel.dead, data: { kernel_id: kernel.dead, reason: 'STALE_KERNEL', sweep_id: completed, version: 2 } })
+    const newest = String(all.body.next_cursor)
+    t.match((await session.expect(t, 'prism', { op: LIST, path: `/v1/events?after=${start}&types=agent.decommissioned,sweep.finished&limit=1` }, 200)).body,
+      { items: [{ type: 'agent.decommissioned', subject: 'pa-dec' }] })
+    t.same((await session.expect(t, 'prism', { op: LIST, path: `/v1/events?after=${newest}&wait_sec=1` }, 200)).body,
+      { items: [], next_cursor: newest }, 'nothing within wait_sec: empty')
+    const polling = session.expect(t, 'prism', { op: LIST, path: `/v1/events?after=${newest}&wait_sec=20` }, 200)
+    await sleep(300)
+    await append([])
+    t.match((await within(polling, 5_000, 'the long-poll woken')).body, { items: [{ type: 'kernel.terminated' }, { type: 'sweep.finished' }] })
+
+    const streamed = await session.expectEvents(t, { op: STREAM, path: `/v1/events/stream?after=${start}` }, 5)
+    t.same(eventFrames(streamed.text).map((frame) => frame['event']),
+      ['kernel.terminated', 'agent.decommissioned', 'sweep.finished', 'kernel.terminated', 'sweep.finished'])
+    t.same(eventFrames(streamed.text).map((frame) => JSON.parse(frame['data']!)).slice(0, 3), all.body.items, 'each data line is the CloudEvent listed')
+    const resumed = await session.expectEvents(t, { op: STREAM, path: `/v1/events/stream?after=${start}`, headers: { 'last-event-id': newest } }, 2)
+    t.same(eventFrames(resumed.text).map((frame) => Number(frame['id']) - Number(newest)), [1, 2], 'after Last-Event-ID')
+
+    // Pruned up to `newest`: a cursor below it has lost events.
+    await db.query("UPDATE events SET time = now() - interval '2 hours' WHERE id <= $1", [newest])
+    t.ok(await events.prune(new Date(Date.now() - 3_600_000)) > 0)
+    await session.expect(t, 'prism', { op: LIST, path: `/v1/events?after=${start}` }, 410, 'cursor-expired')
+    await session.expect(t, 'prism', { op: STREAM, path: `/v1/events/stream?after=${start}` }, 410, 'cursor-expired')
+  })
+
   // A valid request per operation with a token, for the 401s (the service checks the token first).
   const v1: Req[] = [
     { op: SWEEP, path: `/v1/scaling-groups/${G}/sweeps`, json: { dry_run: true } },
@@ -710,6 +801,9 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
     { op: RECONCILE, path: '/v1/agents/pa1/reconcile', json: { kernels: [kernel.alive] } },
     // A dry run: harmless should the token ever not be checked first.
     { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', json: { dry_run: true } },
+    { op: 'GET /v1/events', path: '/v1/events' },
+    // Refused before it starts: with no token (401) or no database (503) no stream is opened.
+    { op: 'GET /v1/events/stream', path: '/v1/events/stream' },
   ]
 
   await t.test('401: a wrong token through Prism, no token directly', async (t) => {
@@ -749,6 +843,11 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
     t.match((await session.bad(t, { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', json: { dryrun: true } }, 'unknown field', 400, 'validation-error')).body.detail, /dryrun/)
     t.match((await session.bad(t, { op: DECOMMISSION, path: '/v1/agents/pa1/decommission', json: { force: 'yes' } }, 'a string for a boolean', 400, 'validation-error')).body.detail, /force/)
     await session.bad(t, { op: DECOMMISSION, path: '/v1/agents/-bad/decommission', json: { dry_run: true } }, 'bad agent id', 400, 'validation-error')
+    t.match((await session.bad(t, { op: 'GET /v1/events', path: '/v1/events?after=abc' }, 'a cursor that is no id', 400, 'validation-error')).body.detail, /after/)
+    t.match((await session.bad(t, { op: 'GET /v1/events', path: '/v1/events?types=kernel.killed' }, 'unknown type', 400, 'validation-error')).body.detail, /types/)
+    await session.bad(t, { op: 'GET /v1/events', path: '/v1/events?wait_sec=31' }, 'wait_sec 31', 400, 'validation-error')
+    await session.bad(t, { op: 'GET /v1/events/stream', path: '/v1/events/stream?types=sweep.finished,' }, 'a trailing comma', 400, 'validation-error')
+    t.match((await session.bad(t, { op: 'GET /v1/events/stream', path: '/v1/events/stream', headers: { 'last-event-id': 'abc' } }, 'Last-Event-ID no id', 400, 'validation-error')).body.detail, /last-event-id/)
   })
 
   await t.test('400: malformed JSON and a repeated key reach the service only directly', async (t) => {

@@ -24,8 +24,10 @@ interface Cluster {
 }
 
 /**
- * Two agents, six kernels: two alive and reporting, two dead (silent, and their agent says so),
+ * Three agents, six kernels: two alive and reporting, two dead (silent, and their agent says so),
  * one silent but running, one whose agent hangs. A good sweep terminates exactly the two dead.
+ * The hung kernel has an agent of its own: agents are asked in batches (contract §5), and a
+ * hung call leaves every kernel it asked about unverified.
  */
 /** An API call, as the tests make it; bodies are whatever JSON came back. */
 type Call = (method: string, url: string, body?: unknown) => Promise<{ status: number, body: any }>
@@ -33,11 +35,11 @@ type Call = (method: string, url: string, body?: unknown) => Promise<{ status: n
 async function cluster (t: Test, call: Call, report: (kernels: ReadonlyMap<string, boolean>) => Promise<void>): Promise<Cluster> {
   const plan: Array<[name: string, agent: string, behaviour: KernelBehaviour]> = [
     ['alive1', 'a1', 'running'], ['dead1', 'a1', 'dead'], ['silentAlive', 'a1', 'running'],
-    ['alive2', 'a2', 'running'], ['dead2', 'a2', 'dead'], ['hung', 'a2', 'hang'],
+    ['alive2', 'a2', 'running'], ['dead2', 'a2', 'dead'], ['hung', 'a3', 'hang'],
   ]
   const kernel: Record<string, string> = Object.fromEntries(plan.map(([name]) => [name, randomUUID()]))
   const agents = new Map<string, AgentSimulator>()
-  for (const agentId of ['a1', 'a2']) {
+  for (const agentId of ['a1', 'a2', 'a3']) {
     const simulator = await AgentSimulator.start({ agentId, reportPresence: async (_id, kernels) => { await report(kernels) } })
     t.teardown(() => simulator.close())
     agents.set(agentId, simulator)
@@ -135,9 +137,9 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
       AGENT_RPC_TIMEOUT_MS: '1500',
       DATABASE_URL: `${schema.url}?application_name=${name}&options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`,
     })
-    const a2 = w.agents.get('a2')!
+    const a3 = w.agents.get('a3')!
     const pending = w.sweep()
-    while (a2.checksServed === 0) await sleep(10) // stage 2 is under way (the hung agent holds it)
+    while (a3.checksServed === 0) await sleep(10) // stage 2 is under way (the hung agent holds it)
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
     await admin.connect()
     const { rows } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name])
@@ -166,12 +168,16 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
     await t.test(fault, async (t) => {
       const w = await inProcessWorld(t)
       const victim = randomUUID()
-      if (behaviour === 'refused') {
-        await w.call('PUT', '/v1/agents/a3', { address: `http://127.0.0.1:${await freePort()}`, scaling_group: 'default' })
-      } else {
-        w.agents.get('a1')!.setKernel(victim, behaviour)
+      // The faulty agent is one of its own, as in the cluster: a fault of the call spoils all it asks.
+      let address = `http://127.0.0.1:${await freePort()}`
+      if (behaviour !== 'refused') {
+        const faulty = await AgentSimulator.start({ agentId: 'a4' })
+        t.teardown(() => faulty.close())
+        faulty.setKernel(victim, behaviour)
+        address = faulty.url
       }
-      await w.call('PUT', `/v1/kernels/${victim}`, { session_id: randomUUID(), scaling_group: 'default', agent_id: behaviour === 'refused' ? 'a3' : 'a1', status: 'RUNNING' })
+      await w.call('PUT', '/v1/agents/a4', { address, scaling_group: 'default' })
+      await w.call('PUT', `/v1/kernels/${victim}`, { session_id: randomUUID(), scaling_group: 'default', agent_id: 'a4', status: 'RUNNING' })
       const answer = await w.sweep()
       t.equal(answer.status, 201)
       t.same(answer.body.skipped.find((s: { kernel_id: string }) => s.kernel_id === victim), { kernel_id: victim, cause })
@@ -195,7 +201,7 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
     }
     const w = await cluster(t, call, (kernels) => call('POST', '/v1/agents/a1/presence', { kernels: Object.fromEntries(kernels) }).then(() => {}))
     const pending = call('POST', '/v1/scaling-groups/default/sweeps', {})
-    while (w.agents.get('a2')!.checksServed === 0) await sleep(10)
+    while (w.agents.get('a3')!.checksServed === 0) await sleep(10)
     server.child.kill('SIGTERM')
     const answer = await pending
     t.equal(answer.status, 201, 'the running sweep finished within the grace')

@@ -35,6 +35,7 @@ t.test('openapi.yaml is the document the service serves, and lists every route o
     'GET /v1/kernels', 'PUT /v1/kernels', 'GET /v1/kernels/{kernel_id}', 'PUT /v1/kernels/{kernel_id}',
     'GET /v1/kernels/{kernel_id}/history', 'GET /v1/kernels/{kernel_id}/presence',
     'POST /v1/scaling-groups/{scaling_group}/sweeps', 'GET /v1/sweeps', 'GET /v1/sweeps/{sweep_id}',
+    'GET /v1/events', 'GET /v1/events/stream',
   ].sort())
   for (const { route, operation } of operations) {
     t.ok((operation.summary ?? '').length > 0 && (operation.description ?? '').length > 0, `${route} has a summary and a description`)
@@ -46,12 +47,12 @@ t.test('openapi.yaml is the document the service serves, and lists every route o
     const schemas = Object.keys(served.components.schemas)
     for (const name of [
       'Sweep', 'Kernel', 'Agent', 'AgentStatus', 'AgentList', 'Reconciliation', 'KernelStatus', 'SkipCause', 'KernelTransitionInfo',
-      'BadRequestProblem', 'LockBusyProblem',
+      'BadRequestProblem', 'LockBusyProblem', 'CloudEvent', 'EventList', 'CursorExpiredProblem',
     ]) {
       t.ok(schemas.includes(name), `components.schemas.${name}`)
     }
     const ids = operations.map((o) => o.operation.operationId)
-    t.ok(ids.every((id) => id !== undefined && /^(get|list|create|upsert|register|report|decommission|reconcile)[A-Z][A-Za-z]*$/.test(id)), 'every operation has a camelCase verb operationId')
+    t.ok(ids.every((id) => id !== undefined && /^(get|list|create|upsert|register|report|decommission|reconcile|stream)[A-Z][A-Za-z]*$/.test(id)), 'every operation has a camelCase verb operationId')
     t.equal(new Set(ids).size, ids.length, 'operationIds are unique')
 
     // Every kind of problem the error handler can answer is documented under some status.

@@ -36,7 +36,7 @@ function setup (
       return inner.statusesOf(agentIds)
     },
   }
-  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: recording, agentRpcConcurrency: 4, logger })
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: recording, agentRpcConcurrency: 4, agentRpcBatchSize: 1000, logger })
   return { terminator, agentClientPool, logger, statusCalls }
 }
 

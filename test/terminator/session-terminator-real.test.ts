@@ -22,14 +22,14 @@ const STALENESS_SEC = 120
  * The terminator with real parts: Valkey presence, agents registered in Postgres, asked over HTTP,
  * answered by simulated agents on real sockets.
  */
-async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300 } = {}) {
+async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300, batch = true } = {}) {
   const { url, raw } = await testRedisDb(t, REDIS_DB)
   const agents = new AgentRepository((await testSchema(t)).open(), { lostAfterSec: 600 })
   const presenceStore = new ValkeyPresenceStore({ url, stalenessSec: STALENESS_SEC, ttlSec: 300 })
   await presenceStore.waitUntilReady()
   const agentClientPool = new HttpAgentClientPool({ directory: agents, timeoutMs })
   const logger = new CapturingLogger()
-  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: agents, agentRpcConcurrency, logger })
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: agents, agentRpcConcurrency, agentRpcBatchSize: 1000, logger })
   const simulators: AgentSimulator[] = []
   t.teardown(async () => {
     await agentClientPool.close()
@@ -45,6 +45,7 @@ async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300 }
     async agent (agentId: string): Promise<AgentSimulator> {
       const simulator = await AgentSimulator.start({
         agentId,
+        batch,
         reportPresence: async (_agentId, kernels) => { await presenceStore.updateKernelPresenceBatch(kernels) },
       })
       simulators.push(simulator)
@@ -63,158 +64,172 @@ async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300 }
   }
 }
 
-t.test('the two-stage check with real parts', { skip: (await skipWithoutPostgres()) || (await skipWithoutRedis()) }, async (t) => {
-  await t.test('SC-CSK-001 real: Valkey says all ALIVE, no agent is asked', async (t) => {
-    const world = await realWorld(t)
-    const a1 = await world.agent('a1')
-    const [k1, k2] = [runningKernel('a1'), runningKernel('a1')]
-    a1.setKernel(k1.id, 'running')
-    a1.setKernel(k2.id, 'running')
-    await a1.sendPresence()
+const skip = (await skipWithoutPostgres()) || (await skipWithoutRedis())
 
-    const check = await world.terminator.checkStaleKernels([k1, k2])
+// Every behaviour holds on both paths of contract §5: agents asked in batches, and v1 agents
+// (no batch route) asked one kernel at a time.
+for (const batch of [true, false]) {
+  const path = batch ? 'batched' : 'per kernel'
+  const realWorldOf = (t: Test, options: { agentRpcConcurrency?: number, timeoutMs?: number } = {}) => realWorld(t, { ...options, batch })
 
-    t.same(check.deadKernelIds, [])
-    t.equal(a1.checksServed, 0, 'no agent verification')
-  })
+  t.test(`the two-stage check with real parts, ${path}`, { skip }, async (t) => {
+    await t.test('SC-CSK-001 real: Valkey says all ALIVE, no agent is asked', async (t) => {
+      const world = await realWorldOf(t)
+      const a1 = await world.agent('a1')
+      const [k1, k2] = [runningKernel('a1'), runningKernel('a1')]
+      a1.setKernel(k1.id, 'running')
+      a1.setKernel(k2.id, 'running')
+      await a1.sendPresence()
 
-  await t.test('SC-CSK-002 real: STALE in Valkey, the agent confirms dead', async (t) => {
-    const world = await realWorld(t)
-    const a1 = await world.agent('a1')
-    const k1 = runningKernel('a1')
-    a1.setKernel(k1.id, 'running')
-    await a1.sendPresence()
-    a1.kill(k1.id)
-    await world.staleHeartbeat(k1)
+      const check = await world.terminator.checkStaleKernels([k1, k2])
 
-    const check = await world.terminator.checkStaleKernels([k1])
-
-    t.same(check.deadKernelIds, [k1.id])
-    t.equal(a1.checksServed, 1, 'check_running asked once')
-  })
-
-  await t.test('SC-CSK-003 real: STALE in Valkey, the agent shows it still running', async (t) => {
-    const world = await realWorld(t)
-    const a1 = await world.agent('a1')
-    const k1 = runningKernel('a1')
-    a1.setKernel(k1.id, 'running')
-    await world.staleHeartbeat(k1)
-
-    const check = await world.terminator.checkStaleKernels([k1])
-
-    t.same(check.deadKernelIds, [], 'actually alive')
-    t.same(check.skipped, [])
-    t.equal(a1.checksServed, 1)
-  })
-
-  await t.test('SC-CSK-004 real: one agent refuses, the other confirms dead', async (t) => {
-    const world = await realWorld(t)
-    await world.registerAt('a1', `http://127.0.0.1:${await freePort()}`) // nothing listens there
-    const a2 = await world.agent('a2')
-    const [k1, k2] = [runningKernel('a1'), runningKernel('a2')]
-    a2.kill(k2.id)
-    await world.staleHeartbeat(k1)
-    await world.staleHeartbeat(k2)
-
-    const check = await world.terminator.checkStaleKernels([k1, k2])
-
-    t.same(check.deadKernelIds, [k2.id], 'k1 skipped, k2 confirmed dead')
-    t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
-    const warnings = world.logger.at('warn')
-    t.equal(warnings.length, 1, 'warning logged for k1')
-    t.equal(warnings[0]?.fields['kernel_id'], k1.id)
-  })
-
-  await t.test('SC-CSK-005 real: a kernel without agent is skipped', async (t) => {
-    const world = await realWorld(t)
-    const a1 = await world.agent('a1')
-    const k1 = runningKernel(null)
-    await world.staleHeartbeat(k1)
-
-    const check = await world.terminator.checkStaleKernels([k1])
-
-    t.same(check.deadKernelIds, [])
-    t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.NO_AGENT }])
-    t.equal(a1.checksServed, 0, 'no agent asked')
-  })
-
-  await t.test('real faults: a hung agent, an impostor and a newcomer at a dead agent\'s address kill nothing', async (t) => {
-    const world = await realWorld(t)
-    const a1 = await world.agent('a1')
-    const newcomer = await world.agent('a9')
-    await world.registerAt('a3', newcomer.url) // a3 died; a9 now listens at its address
-    const [hung, impostor, orphan, dead] = [runningKernel('a1'), runningKernel('a1'), runningKernel('a3'), runningKernel('a1')]
-    a1.hang(hung.id)
-    a1.setKernel(impostor.id, 'impostor')
-    a1.kill(dead.id)
-    for (const kernel of [hung, impostor, orphan, dead]) await world.staleHeartbeat(kernel)
-
-    const check = await world.terminator.checkStaleKernels([hung, impostor, orphan, dead])
-
-    t.same(check.deadKernelIds, [dead.id])
-    t.same(check.skipped, [
-      { kernelId: hung.id, cause: SkipCause.AGENT_TIMEOUT },
-      { kernelId: impostor.id, cause: SkipCause.AGENT_MISMATCH },
-      { kernelId: orphan.id, cause: SkipCause.AGENT_MISMATCH },
-    ])
-    t.equal(newcomer.checksServed, 0, 'the newcomer refused to answer for another agent')
-  })
-
-  await t.test('the check is recorded in Valkey: last_check on kernels, last_check on agents', async (t) => {
-    const world = await realWorld(t)
-    const a1 = await world.agent('a1')
-    const k1 = runningKernel('a1')
-    a1.setKernel(k1.id, 'running')
-    await a1.sendPresence()
-    const [now] = await world.raw.time()
-    await world.terminator.checkStaleKernels([k1])
-    t.ok(Number(await world.raw.hget(`kernel:presence:${k1.id}`, 'last_check')) >= Number(now))
-    t.ok(Number(await world.raw.get('agent:last_check:a1')) >= Number(now))
-  })
-
-  await t.test('an agent answering with a repeated key kills nothing: skipped as agent_error', async (t) => {
-    const world = await realWorld(t)
-    const k1 = runningKernel('a1')
-    const server = createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' })
-      response.end(`{"agent_id":"a1","kernel_id":"${k1.id}","running": true, "running": false}`)
+      t.same(check.deadKernelIds, [])
+      t.equal(a1.checksServed, 0, 'no agent verification')
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    t.teardown(() => { server.closeAllConnections(); server.close() })
-    await world.registerAt('a1', `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-    await world.staleHeartbeat(k1)
 
-    const check = await world.terminator.checkStaleKernels([k1])
+    await t.test('SC-CSK-002 real: STALE in Valkey, the agent confirms dead', async (t) => {
+      const world = await realWorldOf(t)
+      const a1 = await world.agent('a1')
+      const k1 = runningKernel('a1')
+      a1.setKernel(k1.id, 'running')
+      await a1.sendPresence()
+      a1.kill(k1.id)
+      await world.staleHeartbeat(k1)
 
-    t.same(check.deadKernelIds, [], 'JSON.parse would have read running: false')
-    t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
-    t.match(world.logger.at('warn')[0]?.fields['err'], /the key "running" appears more than once/)
+      const check = await world.terminator.checkStaleKernels([k1])
+
+      t.same(check.deadKernelIds, [k1.id])
+      t.equal(a1.checksServed, 1, 'check_running asked once')
+    })
+
+    await t.test('SC-CSK-003 real: STALE in Valkey, the agent shows it still running', async (t) => {
+      const world = await realWorldOf(t)
+      const a1 = await world.agent('a1')
+      const k1 = runningKernel('a1')
+      a1.setKernel(k1.id, 'running')
+      await world.staleHeartbeat(k1)
+
+      const check = await world.terminator.checkStaleKernels([k1])
+
+      t.same(check.deadKernelIds, [], 'actually alive')
+      t.same(check.skipped, [])
+      t.equal(a1.checksServed, 1)
+    })
+
+    await t.test('SC-CSK-004 real: one agent refuses, the other confirms dead', async (t) => {
+      const world = await realWorldOf(t)
+      await world.registerAt('a1', `http://127.0.0.1:${await freePort()}`) // nothing listens there
+      const a2 = await world.agent('a2')
+      const [k1, k2] = [runningKernel('a1'), runningKernel('a2')]
+      a2.kill(k2.id)
+      await world.staleHeartbeat(k1)
+      await world.staleHeartbeat(k2)
+
+      const check = await world.terminator.checkStaleKernels([k1, k2])
+
+      t.same(check.deadKernelIds, [k2.id], 'k1 skipped, k2 confirmed dead')
+      t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
+      const warnings = world.logger.at('warn')
+      t.equal(warnings.length, 1, 'warning logged for k1')
+      t.equal(warnings[0]?.fields['kernel_id'], k1.id)
+    })
+
+    await t.test('SC-CSK-005 real: a kernel without agent is skipped', async (t) => {
+      const world = await realWorldOf(t)
+      const a1 = await world.agent('a1')
+      const k1 = runningKernel(null)
+      await world.staleHeartbeat(k1)
+
+      const check = await world.terminator.checkStaleKernels([k1])
+
+      t.same(check.deadKernelIds, [])
+      t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.NO_AGENT }])
+      t.equal(a1.checksServed, 0, 'no agent asked')
+    })
+
+    await t.test('real faults: a hung agent, an impostor and a newcomer at a dead agent\'s address kill nothing', async (t) => {
+      const world = await realWorldOf(t)
+      // Each fault on an agent of its own: in a batch, a hung or lying agent spoils the whole call.
+      const [a1, a2, a4] = [await world.agent('a1'), await world.agent('a2'), await world.agent('a4')]
+      const newcomer = await world.agent('a9')
+      await world.registerAt('a3', newcomer.url) // a3 died; a9 now listens at its address
+      const [hung, impostor, orphan, dead] = [runningKernel('a1'), runningKernel('a2'), runningKernel('a3'), runningKernel('a4')]
+      a1.hang(hung.id)
+      a2.setKernel(impostor.id, 'impostor')
+      a4.kill(dead.id)
+      for (const kernel of [hung, impostor, orphan, dead]) await world.staleHeartbeat(kernel)
+
+      const check = await world.terminator.checkStaleKernels([hung, impostor, orphan, dead])
+
+      t.same(check.deadKernelIds, [dead.id])
+      t.same(check.skipped, [
+        { kernelId: hung.id, cause: SkipCause.AGENT_TIMEOUT },
+        { kernelId: impostor.id, cause: SkipCause.AGENT_MISMATCH },
+        { kernelId: orphan.id, cause: SkipCause.AGENT_MISMATCH },
+      ])
+      t.equal(newcomer.kernelsAsked, 0, 'the newcomer refused to answer for another agent')
+    })
+
+    await t.test('the check is recorded in Valkey: last_check on kernels, last_check on agents', async (t) => {
+      const world = await realWorldOf(t)
+      const a1 = await world.agent('a1')
+      const k1 = runningKernel('a1')
+      a1.setKernel(k1.id, 'running')
+      await a1.sendPresence()
+      const [now] = await world.raw.time()
+      await world.terminator.checkStaleKernels([k1])
+      t.ok(Number(await world.raw.hget(`kernel:presence:${k1.id}`, 'last_check')) >= Number(now))
+      t.ok(Number(await world.raw.get('agent:last_check:a1')) >= Number(now))
+    })
+
+    await t.test('an agent answering with a repeated key kills nothing: skipped as agent_error', async (t) => {
+      const world = await realWorldOf(t)
+      const k1 = runningKernel('a1')
+      const server = createServer((request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' })
+        response.end(request.method === 'POST'
+          ? `{"agent_id":"a1","running":{"${k1.id}": true, "${k1.id}": false}}`
+          : `{"agent_id":"a1","kernel_id":"${k1.id}","running": true, "running": false}`)
+      })
+      server.listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      t.teardown(() => { server.closeAllConnections(); server.close() })
+      await world.registerAt('a1', `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+      await world.staleHeartbeat(k1)
+
+      const check = await world.terminator.checkStaleKernels([k1])
+
+      t.same(check.deadKernelIds, [], 'JSON.parse would have read running: false')
+      t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
+      t.match(world.logger.at('warn')[0]?.fields['err'], /appears more than once/)
+    })
+
+    await t.test('shutdown: no further agent asked, the call in flight abandoned, the check rejects with the reason', async (t) => {
+      const world = await realWorldOf(t, { agentRpcConcurrency: 1, timeoutMs: 10_000 })
+      // Three agents, so that there are three calls on either path, one at a time.
+      const agents = [await world.agent('a1'), await world.agent('a2'), await world.agent('a3')]
+      const kernels = agents.map((agent) => runningKernel(agent.agentId))
+      for (const [index, kernel] of kernels.entries()) {
+        agents[index]!.hang(kernel.id)
+        await world.staleHeartbeat(kernel)
+      }
+      const callsServed = (): number => agents.reduce((sum, agent) => sum + agent.checksServed, 0)
+      const shutdown = new AbortController()
+      const reason = new Error('the service is shutting down')
+
+      const pending = world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error)
+      while (callsServed() === 0) await sleep(10)
+      const started = Date.now()
+      shutdown.abort(reason)
+
+      t.equal(await pending, reason, 'rejected with the signal\'s reason')
+      t.ok(Date.now() - started < 500, `within ${Date.now() - started} ms, not the 10 s timeout`)
+      await sleep(100)
+      t.equal(callsServed(), 1, 'the two queued calls were never made')
+      t.same(world.logger.at('warn'), [], 'no kernel is reported skipped: there is no verdict at all')
+      t.equal(await world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error), reason,
+        'a check started after the abort rejects at once')
+      t.equal(callsServed(), 1)
+    })
   })
-
-  await t.test('shutdown: no further agent asked, the call in flight abandoned, the check rejects with the reason', async (t) => {
-    const world = await realWorld(t, { agentRpcConcurrency: 1, timeoutMs: 10_000 })
-    const a1 = await world.agent('a1')
-    const kernels = [runningKernel('a1'), runningKernel('a1'), runningKernel('a1')]
-    for (const kernel of kernels) {
-      a1.hang(kernel.id)
-      await world.staleHeartbeat(kernel)
-    }
-    const shutdown = new AbortController()
-    const reason = new Error('the service is shutting down')
-
-    const pending = world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error)
-    while (a1.checksServed === 0) await sleep(10)
-    const started = Date.now()
-    shutdown.abort(reason)
-
-    t.equal(await pending, reason, 'rejected with the signal\'s reason')
-    t.ok(Date.now() - started < 500, `within ${Date.now() - started} ms, not the 10 s timeout`)
-    await sleep(100)
-    t.equal(a1.checksServed, 1, 'the two queued kernels were never asked')
-    t.same(world.logger.at('warn'), [], 'no kernel is reported skipped: there is no verdict at all')
-    t.equal(await world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error), reason,
-      'a check started after the abort rejects at once')
-    t.equal(a1.checksServed, 1)
-  })
-})
+}

@@ -19,7 +19,7 @@ function setup (
   const presenceStore = new FakePresenceStore(presence)
   const agentClientPool = new FakeAgentClientPool(agents)
   const logger = new CapturingLogger()
-  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: agentStatuses(), agentRpcConcurrency, logger })
+  const terminator = new SessionTerminator({ presenceStore, agentClientPool, agentStatuses: agentStatuses(), agentRpcConcurrency, agentRpcBatchSize: 1000, logger })
   return { presenceStore, agentClientPool, logger, terminator }
 }
 
@@ -161,7 +161,7 @@ t.test('a presence store failure propagates and no agent is asked', async (t) =>
   const failingStore: PresenceChecker = { checkKernelPresenceStatusBatch: async () => { throw outage } }
   const agentClientPool = new FakeAgentClientPool({})
   const terminator = new SessionTerminator({
-    presenceStore: failingStore, agentClientPool, agentStatuses: agentStatuses(), agentRpcConcurrency: 4, logger: new CapturingLogger(),
+    presenceStore: failingStore, agentClientPool, agentStatuses: agentStatuses(), agentRpcConcurrency: 4, agentRpcBatchSize: 1000, logger: new CapturingLogger(),
   })
   await t.rejects(terminator.checkStaleKernels([runningKernel()]), outage)
   t.equal(agentClientPool.acquired.length, 0)
@@ -182,14 +182,18 @@ t.test('50 suspects on 10 agents: checks overlap, never beyond the bound, result
   t.same(check.deadKernelIds, kernels.filter((_, i) => i % 3 === 0).map((k) => k.id))
 })
 
-t.test('the concurrency bound must be a positive integer', async (t) => {
-  for (const agentRpcConcurrency of [0, -1, 1.5, Number.NaN]) {
-    t.throws(() => new SessionTerminator({
-      presenceStore: new FakePresenceStore({}),
-      agentClientPool: new FakeAgentClientPool({}),
-      agentStatuses: agentStatuses(),
-      agentRpcConcurrency,
-      logger: new CapturingLogger(),
-    }), RangeError, `rejects ${agentRpcConcurrency}`)
+t.test('the concurrency bound and the batch size must be positive integers', async (t) => {
+  const deps = {
+    presenceStore: new FakePresenceStore({}),
+    agentClientPool: new FakeAgentClientPool({}),
+    agentStatuses: agentStatuses(),
+    agentRpcConcurrency: 32,
+    agentRpcBatchSize: 1000,
+    logger: new CapturingLogger(),
   }
+  for (const bad of [0, -1, 1.5, Number.NaN]) {
+    t.throws(() => new SessionTerminator({ ...deps, agentRpcConcurrency: bad }), RangeError, `rejects a concurrency of ${bad}`)
+    t.throws(() => new SessionTerminator({ ...deps, agentRpcBatchSize: bad }), RangeError, `rejects a batch size of ${bad}`)
+  }
+  t.doesNotThrow(() => new SessionTerminator(deps))
 })

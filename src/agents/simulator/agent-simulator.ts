@@ -10,14 +10,28 @@ import type { AgentId, KernelId } from '../../domain/kernel-info.js'
  * - `dead`: answers `running: false`, not reported (the kernel was killed);
  * - `hang`: the check never answers, not reported (a wedged agent);
  * - `error`: the check answers HTTP 500; `garbage`: a 200 that is not JSON;
- *   `impostor`: a 200 naming another agent; `half-close`: the connection drops mid-answer.
- *   These three are reported present, so only a forced check reaches them.
+ *   `impostor`: a 200 naming another agent, saying the kernel does not run (only the service's
+ *   agent id check stands between that lie and a kill); `half-close`: the connection drops
+ *   mid-answer. These four are reported present, so only a forced check reaches them.
+ *
+ * In a batched check (`POST /v1/kernels/running`) an unknown or `dead` kernel is `false`, and
+ * `running` and `unhealthy` ones are `true`. A failure of one kernel inside a batch can only show in
+ * its entry: `error` leaves the kernel out of `running`, `garbage` gives it a value that is not a
+ * boolean. `hang`, `half-close` and `impostor` spoil the whole call when any kernel asked has one,
+ * in that order of precedence: the call is never answered, its connection drops mid-answer, or its
+ * body names another agent (with `false` for the impostor's kernels, as above).
  */
 export type KernelBehaviour = 'running' | 'unhealthy' | 'dead' | 'hang' | 'error' | 'garbage' | 'impostor' | 'half-close'
 
 export const KERNEL_BEHAVIOURS: readonly KernelBehaviour[] = ['running', 'unhealthy', 'dead', 'hang', 'error', 'garbage', 'impostor', 'half-close']
 
 const REPORTED: ReadonlySet<KernelBehaviour> = new Set(['running', 'unhealthy', 'error', 'garbage', 'impostor', 'half-close'])
+
+/** The behaviours that spoil a whole batched call, strongest first (see `KernelBehaviour`). */
+const CALL_FAULTS = ['hang', 'half-close', 'impostor'] as const satisfies readonly KernelBehaviour[]
+
+/** What `garbage` answers: a whole body on the per-kernel route, one kernel's value in a batch. */
+const GARBAGE = '<html>not json</html>'
 
 export type PresenceReporter = (agentId: AgentId, kernels: ReadonlyMap<KernelId, boolean>) => Promise<void>
 
@@ -50,8 +64,18 @@ export interface AgentSimulatorOptions {
   /** Heartbeat period; 0 sends them only when `sendPresence()` is called. */
   readonly presenceIntervalMs?: number
   readonly onReportError?: (error: unknown) => void
-  /** Every running check is answered this much later (a busy agent, for benchmarks). */
+  /**
+   * Every call on either running route is answered this much later (a busy agent, for benchmarks):
+   * once per call, however many kernels a batch asks about.
+   */
   readonly answerDelayMs?: number
+  /**
+   * `false` makes a v1 agent, without the batched route of contract §5, so that tests can watch the
+   * service fall back to per-kernel calls. Default true.
+   */
+  readonly batch?: boolean
+  /** What a v1 agent (`batch: false`) answers on the batched route: each is a fallback signal of contract §5. Default 404. */
+  readonly batchUnsupportedStatus?: 404 | 405 | 501
   /**
    * Registers the agent once it listens, in the background, trying again until the service
    * answers (network errors and 5xx; an error marked `permanent` stops it) with a backoff that
@@ -86,16 +110,47 @@ async function readJson (request: IncomingMessage): Promise<unknown> {
   return chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'))
 }
 
+/** Answers 200 with a promise of more and breaks it, as an agent that dies mid-answer. */
+function dropMidAnswer (response: ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' })
+  response.write('{"agent_id":')
+  response.socket?.destroy()
+}
+
+/** What an answer says of a kernel: every kernel the agent has runs but the killed ones, and an impostor lies that it does not. */
+function claimedRunning (behaviour: KernelBehaviour | undefined): boolean {
+  return behaviour !== undefined && behaviour !== 'dead' && behaviour !== 'impostor'
+}
+
+/** A kernel's entry in a batch answer (none for `error`): a per-kernel failure can only show there. */
+function batchEntry (behaviour: KernelBehaviour | undefined): boolean | typeof GARBAGE | undefined {
+  if (behaviour === 'error') return undefined
+  return behaviour === 'garbage' ? GARBAGE : claimedRunning(behaviour)
+}
+
+interface BatchRequest {
+  readonly agent_id?: unknown
+  readonly kernel_ids?: unknown
+}
+
 /**
- * A stand-in for a Backend.AI agent: serves `GET /v1/kernels/{id}/running` (contract §5) for a set
- * of kernels whose behaviour tests, the demo and benchmarks control, and sends heartbeats for the
- * kernels it runs. Given a registrar it registers itself until the service answers; given a
- * reconciler it tells the service what it runs and stops the orphans (contract §3). Small admin
- * routes under `/admin` change kernels from outside the process.
+ * A stand-in for a Backend.AI agent: serves `GET /v1/kernels/{id}/running` and, unless started with
+ * `batch: false`, `POST /v1/kernels/running` (contract §5) for a set of kernels whose behaviour
+ * tests, the demo and benchmarks control, and sends heartbeats for the kernels it runs. Given a
+ * registrar it registers itself until the service answers; given a reconciler it tells the service
+ * what it runs and stops the orphans (contract §3). Small admin routes under `/admin` change kernels
+ * from outside the process.
  */
 export class AgentSimulator {
-  /** How many running checks this agent has been asked. */
+  /**
+   * Calls served on either running route (a batch is one), counted when taken on, so a call held by
+   * `hang` counts. A call for another agent, a malformed one, or one refused by a v1 agent does not.
+   */
   checksServed = 0
+  /** Batched calls served (answered or held), a share of `checksServed`. */
+  batchCallsServed = 0
+  /** Kernel ids asked about in served calls on either route: one per check, every id a batch lists. */
+  kernelsAsked = 0
   /** Orphans stopped because the service said so, oldest first. */
   readonly orphansStopped: KernelId[] = []
   /** The service's last answer to reconciliation. */
@@ -263,6 +318,7 @@ export class AgentSimulator {
 
   private async handle (request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://agent')
+    if (url.pathname === '/v1/kernels/running' && request.method === 'POST') return this.answerBatch(request, response)
     const check = /^\/v1\/kernels\/([^/]+)\/running$/.exec(url.pathname)
     if (check !== null && request.method === 'GET') return this.answerCheck(decodeURIComponent(check[1]!), url, response)
     const admin = /^\/admin\/kernels(?:\/([^/]+))?(?:\/(kill|hang))?$/.exec(url.pathname)
@@ -271,22 +327,14 @@ export class AgentSimulator {
   }
 
   private answerCheck (kernelId: string, url: URL, response: ServerResponse): void {
-    if (url.searchParams.get('agent_id') !== this.agentId) {
-      sendJson(response, 404, { detail: `this is agent ${this.agentId}` })
-      return
-    }
-    this.checksServed++
-    const delayMs = this.options.answerDelayMs ?? 0
-    if (delayMs > 0) {
-      setTimeout(() => { this.answerFor(kernelId, response) }, delayMs)
-      return
-    }
-    this.answerFor(kernelId, response)
+    if (url.searchParams.get('agent_id') !== this.agentId) return this.notThisAgent(response)
+    this.takeCall(1)
+    this.afterDelay(() => { this.answerFor(kernelId, response) })
   }
 
   private answerFor (kernelId: string, response: ServerResponse): void {
     const behaviour = this.behaviourOf(kernelId)
-    const answer = { agent_id: this.agentId, kernel_id: kernelId, running: behaviour !== undefined && behaviour !== 'dead' }
+    const answer = { agent_id: this.agentId, kernel_id: kernelId, running: claimedRunning(behaviour) }
     switch (behaviour) {
       case 'hang':
         return // never answered; closed with the server
@@ -294,18 +342,65 @@ export class AgentSimulator {
         return sendJson(response, 500, { detail: 'simulated failure' })
       case 'garbage':
         response.writeHead(200, { 'content-type': 'application/json' })
-        response.end('<html>not json</html>')
+        response.end(GARBAGE)
         return
       case 'impostor':
-        return sendJson(response, 200, { ...answer, agent_id: `${this.agentId}-impostor`, running: false })
+        return sendJson(response, 200, { ...answer, agent_id: this.impostorId })
       case 'half-close':
-        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' })
-        response.write('{"agent_id":')
-        response.socket?.destroy()
-        return
+        return dropMidAnswer(response)
       default:
         sendJson(response, 200, answer)
     }
+  }
+
+  private async answerBatch (request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (this.options.batch === false) {
+      return sendJson(response, this.options.batchUnsupportedStatus ?? 404, { detail: 'this agent checks one kernel at a time' })
+    }
+    // A body that is not JSON throws here, and the server answers 400.
+    const { agent_id: agentId, kernel_ids: kernelIds } = (await readJson(request) ?? {}) as BatchRequest
+    if (!Array.isArray(kernelIds) || !kernelIds.every((kernelId) => typeof kernelId === 'string')) {
+      return sendJson(response, 400, { detail: 'kernel_ids must be an array of strings' })
+    }
+    // A missing agent_id is not this agent, as a missing `agent_id` query is on the per-kernel route.
+    if (agentId !== this.agentId) return this.notThisAgent(response)
+    this.takeCall(kernelIds.length)
+    this.batchCallsServed++
+    this.afterDelay(() => { this.answerBatchFor(kernelIds, response) })
+  }
+
+  private answerBatchFor (kernelIds: readonly string[], response: ServerResponse): void {
+    const asked = kernelIds.map((kernelId) => [kernelId, this.behaviourOf(kernelId)] as const)
+    const fault = CALL_FAULTS.find((callFault) => asked.some(([, behaviour]) => behaviour === callFault))
+    if (fault === 'hang') return // never answered; closed with the server
+    if (fault === 'half-close') return dropMidAnswer(response)
+    const running = Object.fromEntries(asked.flatMap(([kernelId, behaviour]) => {
+      const entry = batchEntry(behaviour)
+      return entry === undefined ? [] : [[kernelId, entry]]
+    }))
+    sendJson(response, 200, { agent_id: fault === 'impostor' ? this.impostorId : this.agentId, running })
+  }
+
+  /** A batch-capable agent that does not host the agent id answers 404 on both routes (contract §5). */
+  private notThisAgent (response: ServerResponse): void {
+    sendJson(response, 404, { detail: `this is agent ${this.agentId}` })
+  }
+
+  private get impostorId (): AgentId {
+    return `${this.agentId}-impostor`
+  }
+
+  /** A well-formed call for this agent, taken on: it counts even if it is never answered. */
+  private takeCall (kernels: number): void {
+    this.checksServed++
+    this.kernelsAsked += kernels
+  }
+
+  /** `answerDelayMs` is waited once per call, whatever the number of kernels it asks about. */
+  private afterDelay (answer: () => void): void {
+    const delayMs = this.options.answerDelayMs ?? 0
+    if (delayMs > 0) setTimeout(answer, delayMs)
+    else answer()
   }
 
   private async answerAdmin (request: IncomingMessage, response: ServerResponse, kernelId?: string, action?: string): Promise<void> {

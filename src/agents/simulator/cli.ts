@@ -16,6 +16,8 @@ const { values } = parseArgs({
     'interval-sec': { type: 'string', default: '10' },
     'reconcile-interval-sec': { type: 'string', default: '60' },
     'no-reconcile': { type: 'boolean', default: false },
+    // A v1 agent, without the batched route: the service falls back to per-kernel calls.
+    'no-batch': { type: 'boolean', default: false },
   },
 })
 
@@ -25,11 +27,13 @@ const service = values.service.replace(/\/$/, '')
 const token = process.env['AGENT_TOKEN'] ?? process.env['API_TOKEN']
 const client = serviceClient({ url: service, ...(token === undefined ? {} : { token }) })
 const scalingGroup = values['scaling-group']
+const batch = !values['no-batch']
 
 const simulator = await AgentSimulator.start({
   agentId,
   host: values.host,
   port: Number(values.port),
+  batch,
   presenceIntervalMs: Number(values['interval-sec']) * 1000,
   reportPresence: client.reportPresence,
   onReportError: (err) => { log.warn({ err }, 'presence not delivered') },
@@ -54,7 +58,7 @@ const simulator = await AgentSimulator.start({
   onReconcileError: (err) => { log.warn({ err }, 'reconciliation failed') },
 })
 for (const kernelId of values.kernels.split(',').filter((id) => id !== '')) simulator.setKernel(kernelId, 'running')
-log.info({ agent_id: agentId, url: simulator.url, service, reconcile: !values['no-reconcile'] }, 'agent simulator listening')
+log.info({ agent_id: agentId, url: simulator.url, service, reconcile: !values['no-reconcile'], batch }, 'agent simulator listening')
 
 simulator.registered.then((registered) => { if (registered && scalingGroup !== undefined) log.info('registered with the service') }, () => {})
 await simulator.sendPresence().catch((err: unknown) => { log.warn({ err }, 'presence not delivered') })
