@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -18,6 +17,7 @@ import errorHandlerPlugin from '../../src/plugins/error-handler.js'
 import persistencePlugin from '../../src/plugins/persistence.js'
 import validationPlugin from '../../src/plugins/validation.js'
 import { runningKernel } from '../helpers/kernels.js'
+import { sweepSummary } from '../helpers/persistence-contract.js'
 import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
 
 /*
@@ -42,22 +42,6 @@ async function listening (app: FastifyInstance): Promise<string> {
 interface Committed {
   readonly sweep: SweepSummary
   readonly kernels: readonly KernelInfo[]
-}
-
-function sweepSummary (overrides: Partial<SweepSummary> = {}): SweepSummary {
-  return {
-    sweepId: randomUUID(),
-    scalingGroup: 'default',
-    handler: 'sweep-stale-kernels',
-    outcome: SweepOutcome.COMPLETED,
-    dryRun: false,
-    forced: false,
-    kernels: 0,
-    failures: 0,
-    terminated: 0,
-    skipped: 0,
-    ...overrides,
-  }
 }
 
 /** One sweep's writes: `terminated` RUNNING kernels of agent a1 terminated, and its events, in one transaction. */
