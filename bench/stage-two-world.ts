@@ -42,14 +42,13 @@ export async function stageTwoWorld (options: StageTwoWorldOptions): Promise<Sta
   const kernels = Array.from({ length: options.kernels }, (_, i) => ({
     id: randomUUID(), agentId: `${options.agentPrefix}${i % agents}`, dead: options.deadEvery > 0 && i % options.deadEvery === 0,
   }))
+  // Kernel i is on agent i % agents.
+  const fleetAgents = Array.from({ length: agents }, (_, a) => ({ agentId: `${options.agentPrefix}${a}`, running: [] as string[], dead: [] as string[] }))
+  kernels.forEach((kernel, i) => { fleetAgents[i % agents]![kernel.dead ? 'dead' : 'running'].push(kernel.id) })
   const fleet = await startFleet({
     answerDelayMs: options.answerDelayMs,
     batch: options.batch,
-    agents: Array.from({ length: agents }, (_, a) => {
-      const agentId = `${options.agentPrefix}${a}`
-      const own = kernels.filter((kernel) => kernel.agentId === agentId)
-      return { agentId, running: own.filter((k) => !k.dead).map((k) => k.id), dead: own.filter((k) => k.dead).map((k) => k.id) }
-    }),
+    agents: fleetAgents,
   })
   for (const [agentId, address] of Object.entries(fleet.urls)) {
     await call(`${serviceUrl}/v1/agents/${agentId}`, 'PUT', { address, scaling_group: scalingGroup })

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { AgentSimulator, type AgentSimulatorOptions, type KernelBehaviour } from '../../src/agents/simulator/agent-simulator.js'
+import type { AgentWire, SweepWire } from '../../src/http/schemas.js'
 import { testApp, type TestApp } from '../helpers/app.js'
 import { ContractAgent, InFlight } from '../helpers/contract-agent.js'
 import { skipWithoutPostgres } from '../helpers/postgres.js'
@@ -18,16 +19,9 @@ import { assertCountsMatch } from '../helpers/sweeps.js'
 const GROUP = 'g'
 const LOST_AFTER_SEC = 60
 
-interface Transition { kernel_id: string, from_status: string, reason: string | null }
-interface Sweep {
-  sweep_id: string
-  outcome: string
-  result: { successes: Transition[], failures: Transition[] }
-  terminated: string[]
-  skipped: Array<{ kernel_id: string, cause: string }>
-  counts: { kernels: number, successes: number, failures: number, terminated: number, skipped: number }
-}
-interface Agent { agent_id: string, address: string, status: string, last_reached_at: string | null, unreachable_since: string | null }
+type Sweep = SweepWire
+type Agent = AgentWire
+type Transition = SweepWire['result']['failures'][number]
 
 interface Fixture {
   readonly service: TestApp
