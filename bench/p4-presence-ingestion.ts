@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
-import { freePort, REDIS_URL, report, scratch } from './support.js'
+import { freePort, REDIS_URL, report, scratch, SERVICE_NODE_FLAGS } from './support.js'
 
 const DURATION_SEC = Number(process.argv[2] ?? 10)
 const CONNECTIONS = 8
@@ -27,7 +27,7 @@ function run (url: string, options: Partial<autocannon.Options>): Promise<autoca
 const s = await scratch()
 const servicePort = await freePort()
 const helloPort = await freePort()
-const service = await start([new URL('../src/server.js', import.meta.url).pathname], {
+const service = await start([...SERVICE_NODE_FLAGS, new URL('../src/server.js', import.meta.url).pathname], {
   DATABASE_URL: s.databaseUrl, VALKEY_URL: REDIS_URL, PORT: String(servicePort), SWEEP_INTERVAL_SEC: '0', LOG_LEVEL: 'warn',
 }, servicePort, '/readyz')
 const hello = await start([new URL('hello-server.js', import.meta.url).pathname, String(helloPort)], {}, helloPort, '/')

@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 
 const benches: Array<[string, string[]]> = [
   ['p1-sweep-size.js', ['10000', '3']],
-  ['p1-sweep-size.js', ['100000', '3']],
+  ['p1-sweep-size.js', ['100000', '5']],
   ['p2-fan-out.js', ['5']],
   ['p6-presence-storm.js', ['100000', '500', '3']],
   ['p7-event-delivery.js', ['10000', '50']],

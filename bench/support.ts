@@ -61,16 +61,21 @@ export interface ServiceProcess {
   stop (): Promise<void>
 }
 
+/** The node flags `npm start` gives the service (package.json), so the service is measured as it is started. */
+export const SERVICE_NODE_FLAGS: readonly string[] = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  scripts: { start: string }
+}).scripts.start.split(' ').filter((arg) => arg.startsWith('--'))
+
 /**
  * The built service (`dist/src/server.js`) in a process of its own on a free port, as it is
  * deployed: resolves once `/readyz` answers 200. `env` adds to (and overrides) this process's own.
- * `BENCH_SERVICE_NODE_ARGS` (space-separated) go to the service's `node` before the script: to
- * try V8 flags, or attach diagnostics, without changing the benchmark's own process.
+ * `BENCH_SERVICE_NODE_ARGS` (space-separated) go to the service's `node` after `npm start`'s own
+ * flags: to try V8 flags, or attach diagnostics, without changing the benchmark's own process.
  */
 export async function startService (env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort()
   const nodeArgs = process.env['BENCH_SERVICE_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? []
-  const child = spawn(process.execPath, [...nodeArgs, new URL('../src/server.js', import.meta.url).pathname], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, new URL('../src/server.js', import.meta.url).pathname], {
     env: { ...process.env, SWEEP_INTERVAL_SEC: '0', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   })

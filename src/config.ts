@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 
@@ -10,8 +11,13 @@ const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
   VALKEY_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-  API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
-  AGENT_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  API_TOKEN: Type.Optional(Type.String()),
+  AGENT_TOKEN: Type.Optional(Type.String()),
+  AGENT_TOKEN_SECRET: Type.Optional(Type.String()),
+  AGENT_ADDRESS_ALLOW: Type.Optional(Type.String()),
+  HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 10_000 }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 30_000 }),
+  HTTP_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 65_000 }),
   PRESENCE_STALENESS_SEC: seconds(120, 1),
   PRESENCE_TTL_SEC: seconds(300, 1),
   SWEEP_INTERVAL_SEC: seconds(60),
@@ -42,7 +48,18 @@ export interface Config {
   readonly valkeyUrl: string | null
   /** Null: no authentication (a warning is logged at start). */
   readonly apiToken: string | null
+  /** The shared agent token of v1: any agent's presence and reconcile routes (a warning says so). */
   readonly agentToken: string | null
+  /** Signs per-agent tokens (contract §3): agent A's token is good for A's routes only. */
+  readonly agentTokenSecret: string | null
+  /** CIDR blocks an agent's address must be in to be registered; null: any address. */
+  readonly agentAddressAllow: readonly string[] | null
+  /** Most time to receive a request's headers. */
+  readonly httpHeadersTimeoutMs: number
+  /** Most time to receive a whole request, headers and body. */
+  readonly httpRequestTimeoutMs: number
+  /** How long an idle keep-alive connection is kept open. */
+  readonly httpIdleTimeoutMs: number
   readonly presenceStalenessSec: number
   readonly presenceTtlSec: number
   /** 0 turns background sweeps off. */
@@ -67,17 +84,51 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL']
 }
 
-/** Reads the configuration; throws, naming the variable, when a value is out of range. */
+/** A token that could never match a request: empty, blank, or with spaces at either end (HTTP trims header values). */
+function token (name: string, value: string | undefined): string | null {
+  if (value === undefined) return null
+  if (!/^\S(.*\S)?$/.test(value)) throw new Error(`${name} must not be empty, blank, or begin or end with whitespace`)
+  return value
+}
+
+/** `AGENT_ADDRESS_ALLOW`: comma-separated CIDR blocks, IPv4 or IPv6 (`10.0.0.0/8,fd00::/8`). */
+function cidrList (value: string | undefined): readonly string[] | null {
+  if (value === undefined) return null
+  const blocks = value.split(',').map((block) => block.trim())
+  for (const block of blocks) {
+    const [address = '', prefix = '', ...rest] = block.split('/')
+    const family = isIP(address)
+    const bits = Number(prefix)
+    if (family === 0 || rest.length > 0 || !/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) {
+      throw new Error(`AGENT_ADDRESS_ALLOW: ${JSON.stringify(block)} is not a CIDR block (address/prefix)`)
+    }
+  }
+  return blocks
+}
+
+/** Reads the configuration; throws, naming the variable, when a value is out of range or settings exclude each other. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema<Env>({ schema: EnvSchema, data: env })
+  const apiToken = token('API_TOKEN', parsed.API_TOKEN)
+  const agentToken = token('AGENT_TOKEN', parsed.AGENT_TOKEN)
+  const agentTokenSecret = token('AGENT_TOKEN_SECRET', parsed.AGENT_TOKEN_SECRET)
+  // Agent tokens without an API token would leave every other route open while seeming secured.
+  if (apiToken === null && (agentToken !== null || agentTokenSecret !== null)) {
+    throw new Error('AGENT_TOKEN and AGENT_TOKEN_SECRET need API_TOKEN: without it every other route is open')
+  }
   return {
     host: parsed.HOST,
     port: parsed.PORT,
     databaseUrl: parsed.DATABASE_URL ?? null,
     dataDir: parsed.DATA_DIR,
     valkeyUrl: parsed.VALKEY_URL ?? null,
-    apiToken: parsed.API_TOKEN ?? null,
-    agentToken: parsed.AGENT_TOKEN ?? null,
+    apiToken,
+    agentToken,
+    agentTokenSecret,
+    agentAddressAllow: cidrList(parsed.AGENT_ADDRESS_ALLOW),
+    httpHeadersTimeoutMs: parsed.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS,
+    httpIdleTimeoutMs: parsed.HTTP_IDLE_TIMEOUT_MS,
     presenceStalenessSec: parsed.PRESENCE_STALENESS_SEC,
     presenceTtlSec: parsed.PRESENCE_TTL_SEC,
     sweepIntervalSec: parsed.SWEEP_INTERVAL_SEC,

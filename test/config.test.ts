@@ -10,6 +10,11 @@ t.test('defaults follow the contract', async (t) => {
     valkeyUrl: null,
     apiToken: null,
     agentToken: null,
+    agentTokenSecret: null,
+    agentAddressAllow: null,
+    httpHeadersTimeoutMs: 10_000,
+    httpRequestTimeoutMs: 30_000,
+    httpIdleTimeoutMs: 65_000,
     presenceStalenessSec: 120,
     presenceTtlSec: 300,
     sweepIntervalSec: 60,
@@ -38,6 +43,11 @@ t.test('values come from the environment, coerced', async (t) => {
     VALKEY_URL: 'redis://127.0.0.1:6379/2',
     API_TOKEN: 'a',
     AGENT_TOKEN: 'b',
+    AGENT_TOKEN_SECRET: 'c d',
+    AGENT_ADDRESS_ALLOW: '10.0.0.0/8, fd00::/8,127.0.0.1/32',
+    HTTP_HEADERS_TIMEOUT_MS: '2000',
+    HTTP_REQUEST_TIMEOUT_MS: '4000',
+    HTTP_IDLE_TIMEOUT_MS: '6000',
     PRESENCE_STALENESS_SEC: '90',
     PRESENCE_TTL_SEC: '200',
     SWEEP_INTERVAL_SEC: '0',
@@ -62,6 +72,11 @@ t.test('values come from the environment, coerced', async (t) => {
     valkeyUrl: 'redis://127.0.0.1:6379/2',
     apiToken: 'a',
     agentToken: 'b',
+    agentTokenSecret: 'c d',
+    agentAddressAllow: ['10.0.0.0/8', 'fd00::/8', '127.0.0.1/32'],
+    httpHeadersTimeoutMs: 2000,
+    httpRequestTimeoutMs: 4000,
+    httpIdleTimeoutMs: 6000,
     presenceStalenessSec: 90,
     presenceTtlSec: 200,
     sweepIntervalSec: 0,
@@ -87,6 +102,18 @@ t.test('a bad value fails, naming the variable', async (t) => {
     ['LOG_LEVEL', 'loud'], ['DATABASE_URL', ''], ['VALKEY_URL', 'http://127.0.0.1:6379'], ['GUARD_MAX_RATIO', '1.5'],
     ['GUARD_MIN_KERNELS', '0'], ['SWEEP_LOCK_LIFETIME_SEC', '0'], ['SWEEP_CONFIRMATIONS', '0'], ['SWEEP_CONFIRMATIONS', '11'], ['PRESENCE_STALENESS_SEC', '-1'], ['API_TOKEN', ''],
     ['AGENT_RPC_BATCH_SIZE', '0'], ['AGENT_RPC_BATCH_SIZE', '10001'], ['AGENT_BATCH_RETRY_SEC', '-1'], ['EVENT_RETENTION_HOURS', '0'],
+    ['API_TOKEN', ' '], ['API_TOKEN', ' x'], ['API_TOKEN', 'x\t'], ['HTTP_REQUEST_TIMEOUT_MS', '0'], ['HTTP_HEADERS_TIMEOUT_MS', 'soon'],
+    ['AGENT_ADDRESS_ALLOW', ''], ['AGENT_ADDRESS_ALLOW', '10.0.0.0'], ['AGENT_ADDRESS_ALLOW', '10.0.0.0/33'], ['AGENT_ADDRESS_ALLOW', 'fd00::/129'],
+    ['AGENT_ADDRESS_ALLOW', 'example.com/8'], ['AGENT_ADDRESS_ALLOW', '10.0.0.0/8,'], ['AGENT_ADDRESS_ALLOW', '10.0.0.0/8/1'], ['AGENT_ADDRESS_ALLOW', '10.0.0.0/-1'],
   ]
   for (const [name, value] of bad) t.throws(() => loadConfig({ [name]: value }), new RegExp(name), `${name}=${value}`)
+  for (const name of ['AGENT_TOKEN', 'AGENT_TOKEN_SECRET']) {
+    t.throws(() => loadConfig({ [name]: ' ', API_TOKEN: 'a' }), new RegExp(name), `${name} blank`)
+  }
+})
+
+t.test('agent tokens without API_TOKEN stop the start, naming the variables', async (t) => {
+  t.throws(() => loadConfig({ AGENT_TOKEN: 'b' }), /AGENT_TOKEN and AGENT_TOKEN_SECRET need API_TOKEN/)
+  t.throws(() => loadConfig({ AGENT_TOKEN_SECRET: 's' }), /AGENT_TOKEN and AGENT_TOKEN_SECRET need API_TOKEN/)
+  t.equal(loadConfig({ AGENT_TOKEN_SECRET: 's', API_TOKEN: 'a' }).agentTokenSecret, 's')
 })

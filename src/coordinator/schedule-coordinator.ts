@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { applyConfirmations, type ConfirmedResult } from '../domain/confirmations.js'
 import { sweepSummaryOf } from '../domain/events.js'
-import type { KernelInfo } from '../domain/kernel-info.js'
+import type { HandlerKernel } from '../domain/kernel-info.js'
 import { EMPTY_RESULT, type KernelExecutionResult } from '../domain/results.js'
 import { ScheduleType } from '../domain/schedule-type.js'
 import { SweepOutcome, type SweepRecord } from '../domain/sweep.js'
@@ -142,10 +142,12 @@ export class ScheduleCoordinator {
     let result = EMPTY_RESULT
     let kernelCount = 0
     let record: SweepRecord
+    const pages = this.deps.kernels.searchKernelsForHandler(scalingGroup, handler.targetKernelStatuses, handler.targetAgentId)
     try {
-      const kernels = await this.deps.kernels.searchKernelsForHandler(scalingGroup, handler.targetKernelStatuses, handler.targetAgentId)
+      result = await handler.execute(scalingGroup, pages, this.shutdown.signal)
+      // Whatever the handler did not read is read now: the transitions apply to the whole group.
+      const kernels = await pages.all()
       kernelCount = kernels.length
-      result = await handler.execute(scalingGroup, kernels, this.shutdown.signal)
       const confirmed = handler.requiresConfirmation ? await this.confirm(kernels, result) : null
       result = confirmed?.result ?? result
       // What the handler learned of agents is written with the sweep, not recorded in it.
@@ -163,6 +165,8 @@ export class ScheduleCoordinator {
         logger.error({ err: recordError }, 'failed sweep could not be recorded')
       })
       throw new SweepFailedError(sweepId, error)
+    } finally {
+      await pages.close()
     }
     // Committed: what follows cannot undo the sweep, so its failures are logged, not answered.
     if (record.terminated.length > 0) await this.deps.scheduleMarker.markNeeded()
@@ -177,7 +181,7 @@ export class ScheduleCoordinator {
   }
 
   /** Rule 11: counts read from the database; with one confirmation required there is nothing to read. */
-  private async confirm (kernels: readonly KernelInfo[], result: KernelExecutionResult): Promise<ConfirmedResult> {
+  private async confirm (kernels: readonly HandlerKernel[], result: KernelExecutionResult): Promise<ConfirmedResult> {
     const required = this.deps.requiredConfirmations
     if (required <= 1 || result.failures.length === 0) return { result, counts: [] }
     const previous = await this.deps.confirmations.countsFor(result.failures.map((failure) => failure.kernelId))
@@ -208,7 +212,7 @@ export class ScheduleCoordinator {
     handler: KernelLifecycleHandler,
     sweep: Omit<SweepRecord, 'outcome' | 'finishedAt' | 'terminated' | 'error'>,
     { counts, agents }: { counts: ConfirmedResult['counts'] | null, agents: KernelExecutionResult['agents'] },
-    kernels: readonly KernelInfo[],
+    kernels: readonly HandlerKernel[],
     lock: LockHandle | null
   ): Promise<SweepRecord> {
     const { failures } = sweep.result

@@ -1,4 +1,4 @@
-import type { KernelId, KernelInfo } from './kernel-info.js'
+import type { HandlerKernel, KernelId } from './kernel-info.js'
 import { SkipCause, type KernelExecutionResult, type KernelTransitionInfo, type SkippedKernel } from './results.js'
 
 /** A kernel's run of "not running" answers, at the version it had when they were given (rule 11). */
@@ -22,7 +22,7 @@ export interface ConfirmedResult {
  * kernel starts it again. Pure: the caller reads `previous` and writes `counts`.
  */
 export function applyConfirmations (
-  kernels: readonly KernelInfo[],
+  kernels: readonly HandlerKernel[],
   result: KernelExecutionResult,
   previous: ReadonlyMap<KernelId, Omit<ConfirmationCount, 'kernelId'>>,
   required: number

@@ -14,11 +14,18 @@ export interface KernelSpec {
   readonly status: KernelStatus
 }
 
-/** A kernel as a handler sees it: the spec at the `version` that was read (contract §1). */
+/** A kernel: the spec at the `version` that was read (contract §1). */
 export interface KernelInfo extends KernelSpec {
   /** 1 at creation, raised by every change; a termination applies only at the version read. */
   readonly version: number
 }
+
+/**
+ * A kernel as a handler sees it: what a sweep decides on and applies at. Nothing more is read,
+ * since a sweep holds every kernel of its group at once (the session and group would add a
+ * third to its memory and its read).
+ */
+export type HandlerKernel = Pick<KernelInfo, 'id' | 'agentId' | 'status' | 'version'>
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Scaling-group and agent names (contract §3): no path separators, no whitespace, bounded. */

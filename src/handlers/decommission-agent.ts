@@ -1,4 +1,5 @@
-import type { AgentId, KernelInfo } from '../domain/kernel-info.js'
+import type { AgentId } from '../domain/kernel-info.js'
+import type { KernelPages } from '../domain/kernel-pages.js'
 import { KernelStatus, NON_FINAL_KERNEL_STATUSES } from '../domain/kernel-status.js'
 import { LockID } from '../domain/lock-id.js'
 import type { KernelExecutionResult } from '../domain/results.js'
@@ -22,10 +23,10 @@ export class DecommissionAgentHandler implements KernelLifecycleHandler {
 
   constructor (readonly targetAgentId: AgentId, private readonly logger: Logger) {}
 
-  async execute (_scalingGroup: string, kernels: readonly KernelInfo[]): Promise<KernelExecutionResult> {
+  async execute (_scalingGroup: string, kernels: KernelPages): Promise<KernelExecutionResult> {
     return {
       successes: [],
-      failures: kernels.map((kernel) => ({ kernelId: kernel.id, fromStatus: kernel.status, reason: AGENT_DECOMMISSIONED_REASON })),
+      failures: (await kernels.all()).map((kernel) => ({ kernelId: kernel.id, fromStatus: kernel.status, reason: AGENT_DECOMMISSIONED_REASON })),
       skipped: [],
       agents: { reached: [], unreachable: [], decommissioned: [this.targetAgentId] },
     }

@@ -1,4 +1,5 @@
-import type { AgentId, KernelInfo } from '../domain/kernel-info.js'
+import type { AgentId } from '../domain/kernel-info.js'
+import type { KernelPages } from '../domain/kernel-pages.js'
 import type { KernelStatus } from '../domain/kernel-status.js'
 import type { LockID } from '../domain/lock-id.js'
 import type { KernelExecutionResult, KernelStatusTransitions } from '../domain/results.js'
@@ -17,8 +18,11 @@ export interface KernelLifecycleHandler {
   readonly targetAgentId: AgentId | null
   /** Whether a failure must be confirmed by `SWEEP_CONFIRMATIONS` sweeps in a row (rule 11). */
   readonly requiresConfirmation: boolean
-  /** `signal` aborts when the service shuts down: the handler then rejects with its reason. */
-  execute (scalingGroup: string, kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<KernelExecutionResult>
+  /**
+   * `kernels` arrive a page at a time; a handler may start on the first while the rest is read.
+   * `signal` aborts when the service shuts down: the handler then rejects with its reason.
+   */
+  execute (scalingGroup: string, kernels: KernelPages, signal?: AbortSignal): Promise<KernelExecutionResult>
   /** Runs after the coordinator applied the transitions, with the result it applied. */
   postProcess (result: KernelExecutionResult): Promise<void>
 }

@@ -1,4 +1,4 @@
-import type { KernelInfo } from '../domain/kernel-info.js'
+import type { KernelPages } from '../domain/kernel-pages.js'
 import { KernelStatus } from '../domain/kernel-status.js'
 import { LockID } from '../domain/lock-id.js'
 import { EMPTY_RESULT, KernelTransitionRuns, type KernelExecutionResult, type KernelTransitionInfo } from '../domain/results.js'
@@ -24,14 +24,15 @@ export class SweepStaleKernelsKernelHandler implements KernelLifecycleHandler {
     private readonly logger: Logger
   ) {}
 
-  async execute (scalingGroup: string, kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<KernelExecutionResult> {
-    if (kernels.length === 0) return EMPTY_RESULT
+  async execute (scalingGroup: string, pages: KernelPages, signal?: AbortSignal): Promise<KernelExecutionResult> {
+    if (await pages.isEmpty()) return EMPTY_RESULT
 
-    const { deadKernelIds, lostKernelIds, skipped, reachability } = await this.terminator.checkStaleKernels(kernels, signal)
+    const { deadKernelIds, lostKernelIds, skipped, reachability } = await this.terminator.checkStaleKernels(pages, signal)
     const reasons = new Map([
       ...deadKernelIds.map((id) => [id, STALE_KERNEL_REASON] as const),
       ...lostKernelIds.map((id) => [id, AGENT_LOST_REASON] as const),
     ])
+    const kernels = await pages.all()
     // Nearly every kernel of a sweep is a success: ids, not an object each (the group's size is unbounded).
     const successes = new KernelTransitionRuns()
     const failures: KernelTransitionInfo[] = []

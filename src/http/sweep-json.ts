@@ -24,7 +24,8 @@ class JsonWriter {
     return this.#used >= CHUNK_BYTES
   }
 
-  write (text: string): void {
+  /** `ascii`: the caller knows `text` is ASCII, so it is copied byte for byte instead of UTF-8 encoded (several times faster). */
+  write (text: string, ascii = false): void {
     // UTF-8 takes at most three bytes per UTF-16 unit: a text this short surely fits. A longer
     // one (an error message, a long reason) grows the buffer to what it needs.
     if (text.length * 3 > this.#buffer.length - this.#used) {
@@ -35,7 +36,7 @@ class JsonWriter {
         this.#buffer = larger
       }
     }
-    this.#used += this.#buffer.write(text, this.#used)
+    this.#used += ascii ? this.#buffer.write(text, this.#used, 'latin1') : this.#buffer.write(text, this.#used)
   }
 
   take (): Buffer {
@@ -49,6 +50,9 @@ class JsonWriter {
 // Kernel ids come from the database's `uuid` type: canonical lower-case hex and dashes, nothing
 // to escape. Every other string goes through JSON.stringify.
 
+/** Text that can be written byte for byte (printable ASCII): JSON.stringify escapes control characters but leaves those beyond ASCII as they are. */
+const ASCII = /^[ -~]*$/
+
 /** KernelTransitionInfo objects: what a run shares is made once, then per kernel only its id is written. */
 function * transitionsJson (out: JsonWriter, list: KernelTransitionList): Generator<Buffer> {
   const { kernelIds, runs } = KernelTransitionRuns.of(list)
@@ -56,10 +60,9 @@ function * transitionsJson (out: JsonWriter, list: KernelTransitionList): Genera
   let index = 0
   for (const { fromStatus, reason, count } of runs) {
     const shared = `","from_status":${JSON.stringify(fromStatus)},"reason":${JSON.stringify(reason)}}`
+    const ascii = ASCII.test(shared)
     for (const end = index + count; index < end; index++) {
-      out.write(index === 0 ? '{"kernel_id":"' : ',{"kernel_id":"')
-      out.write(kernelIds[index]!)
-      out.write(shared)
+      out.write(`${index === 0 ? '{"kernel_id":"' : ',{"kernel_id":"'}${kernelIds[index]!}${shared}`, ascii)
       if (out.ready) yield out.take()
     }
   }

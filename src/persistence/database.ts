@@ -16,6 +16,11 @@ export interface Session extends Queryable {
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite'
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * The rows of one statement, `pageSize` at a time as the server sends them, so a large result is
+   * worked on while the rest is read. Leaving the iteration early frees the connection.
+   */
+  pages<Row>(sql: string, params: readonly unknown[], pageSize: number): AsyncIterable<Row[]>
   withSession<T>(work: (session: Session) => Promise<T>): Promise<T>
   close (): Promise<void>
 }

@@ -1,4 +1,5 @@
-import type { AgentId, KernelId, KernelInfo, KernelSpec } from '../domain/kernel-info.js'
+import type { AgentId, HandlerKernel, KernelId, KernelSpec } from '../domain/kernel-info.js'
+import { KernelPages } from '../domain/kernel-pages.js'
 import type { KernelRecord } from '../domain/kernel-record.js'
 import { FINAL_KERNEL_STATUSES, type KernelStatus } from '../domain/kernel-status.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
@@ -122,21 +123,29 @@ INSERT INTO kernel_status_history (kernel_id, from_status, to_status)
 SELECT input.id, input.old_status, input.status FROM input JOIN updated USING (id)
 WHERE input.old_status <> input.status`
 
+/**
+ * Kernels per page of a handler's read. Small enough that stage 1 starts on the first page after a
+ * few milliseconds; large enough that the round trip per page is lost in the rows it carries.
+ */
+const HANDLER_PAGE_KERNELS = 5_000
+
 export class KernelRepository {
   constructor (private readonly db: Database) {}
 
   /**
-   * The kernels a handler works on, in id order. Only the columns a handler needs are read, from
-   * a covering index, so 100,000 kernels cost one index scan and nothing more. The columns are
-   * named as KernelInfo's fields, so each row is its kernel's KernelInfo: a sweep holds every
-   * kernel of the group until it is recorded, as one object each rather than two.
+   * The kernels a handler works on, in id order, a page at a time: a sweep checks the first pages
+   * while the rest is read. Only the columns a handler needs are read, from a covering index, so
+   * 100,000 kernels cost one index scan and nothing more. The columns are named as HandlerKernel's
+   * fields, so each row is its kernel's HandlerKernel: a sweep holds every kernel of the group
+   * until it is recorded, as one object each rather than two.
    */
-  async searchKernelsForHandler (scalingGroup: string, statuses: readonly KernelStatus[], agentId: AgentId | null = null): Promise<KernelInfo[]> {
-    return this.db.query<KernelInfo>(
-      `SELECT id, session_id AS "sessionId", agent_id AS "agentId", scaling_group AS "scalingGroup", status, version FROM kernels
+  searchKernelsForHandler (scalingGroup: string, statuses: readonly KernelStatus[], agentId: AgentId | null = null): KernelPages {
+    return new KernelPages(this.db.pages<HandlerKernel>(
+      `SELECT id, agent_id AS "agentId", status, version FROM kernels
        WHERE scaling_group = $1 AND status = ANY($2::text[]) AND ($3::text IS NULL OR agent_id = $3) ORDER BY id`,
-      [scalingGroup, statuses, agentId]
-    )
+      [scalingGroup, statuses, agentId],
+      HANDLER_PAGE_KERNELS
+    ))
   }
 
   /** How many kernels of the group are in one of `statuses` (the guard's whole, rule 8). */

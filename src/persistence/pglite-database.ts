@@ -42,6 +42,12 @@ export class PGliteDatabase implements Database {
     return this.db.transaction((tx) => work(queryableOf(tx)))
   }
 
+  /** One session, so nothing would run beside a paged read: the result is read whole and handed out in pages. */
+  async * pages<Row>(sql: string, params: readonly unknown[], pageSize: number): AsyncGenerator<Row[]> {
+    const rows = await this.query<Row>(sql, params)
+    for (let start = 0; start < rows.length; start += pageSize) yield rows.slice(start, start + pageSize)
+  }
+
   withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
     return work({ query: this.queryable.query, exec: async (script) => { await this.db.exec(script) } })
   }

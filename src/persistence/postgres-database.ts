@@ -1,4 +1,5 @@
 import pg from 'pg'
+import Cursor from 'pg-cursor'
 import { type Database, DatabaseUnavailableError, type Queryable, type Session } from './database.js'
 
 export interface PostgresDatabaseOptions {
@@ -81,6 +82,33 @@ export class PostgresDatabase implements Database {
   }
 
   /**
+   * A portal read `pageSize` rows at a time (pg-cursor) on a connection held until the last page
+   * or an early exit. The next page is asked for before this one is handed out, so the server
+   * produces it while the caller works.
+   */
+  async * pages<Row>(sql: string, params: readonly unknown[], pageSize: number): AsyncGenerator<Row[]> {
+    const held = await this.hold()
+    const cursor = held.client.query(new Cursor<Row>(sql, params as unknown[]))
+    let next: Promise<Row[]> | null = cursor.read(pageSize)
+    try {
+      while (next !== null) {
+        const rows: Row[] = await next
+        next = rows.length < pageSize ? null : cursor.read(pageSize)
+        // Read ahead, it is awaited (or its failure dropped with the connection) on the next turn.
+        next?.catch(() => {})
+        if (rows.length > 0) yield rows
+      }
+    } catch (error) {
+      held.fail(error)
+      throw translate(error)
+    } finally {
+      // A portal that would not close leaves the connection in an unknown state: it is not pooled again.
+      const closed = await cursor.close().then(() => true, () => false)
+      held.release(!closed)
+    }
+  }
+
+  /**
    * A connection of its own, outside the pool and not yet connected, for work that holds one for
    * good (LISTEN); `applicationName` tells it apart in pg_stat_activity.
    */
@@ -101,6 +129,22 @@ export class PostgresDatabase implements Database {
   }
 
   private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const held = await this.hold()
+    try {
+      return await work(held.client)
+    } catch (error) {
+      held.fail(error)
+      throw error
+    } finally {
+      held.release()
+    }
+  }
+
+  /**
+   * A pooled connection taken out; `fail` notes an error seen on it, and `release` destroys it
+   * rather than pooling it again if that error (or one it emitted meanwhile) broke it, or if asked to.
+   */
+  private async hold (): Promise<{ client: pg.PoolClient, fail: (error: unknown) => void, release: (destroy?: boolean) => void }> {
     let client: pg.PoolClient
     try {
       client = await this.pool.connect()
@@ -111,14 +155,15 @@ export class PostgresDatabase implements Database {
     // A connection that dies while held must not crash the process; it is destroyed on release.
     const onError = (error: unknown): void => { broken = error }
     client.on('error', onError)
-    try {
-      return await work(client)
-    } catch (error) {
-      if (isConnectionFailure(error) || error instanceof DatabaseUnavailableError) broken ??= error
-      throw error
-    } finally {
-      client.off('error', onError)
-      client.release(broken === undefined ? undefined : true)
+    return {
+      client,
+      fail: (error) => {
+        if (isConnectionFailure(error) || error instanceof DatabaseUnavailableError) broken ??= error
+      },
+      release: (destroy = false) => {
+        client.off('error', onError)
+        client.release(destroy || broken !== undefined ? true : undefined)
+      },
     }
   }
 }

@@ -4,6 +4,7 @@ import { KernelTransitionRuns, type SkipCause, type SkippedKernel, type Transiti
 import type { SweepOutcome, SweepRecord } from '../domain/sweep.js'
 import type { Queryable } from './database.js'
 import { decodeRuns, encodeRuns, type Run } from './run-length.js'
+import { packUuids, unpackUuids } from './uuid-bytes.js'
 
 interface TransitionKey { from_status: KernelStatus, reason: string | null }
 interface SkipKey { cause: SkipCause, confirmations?: number }
@@ -23,11 +24,11 @@ interface SweepRow {
   outcome: SweepOutcome
   started_at: Date
   finished_at: Date
-  success_ids: string[]
-  failure_ids: string[]
-  skipped_ids: string[]
+  success_ids: Uint8Array
+  failure_ids: Uint8Array
+  skipped_ids: Uint8Array
   result: StoredRuns
-  terminated: string[]
+  terminated: Uint8Array
   error: string | null
 }
 
@@ -50,13 +51,6 @@ const sameSkip = (a: SkipKey, b: SkipKey): boolean => a.cause === b.cause && a.c
 const skippedKernel = (kernelId: string, key: SkipKey): SkippedKernel =>
   key.confirmations === undefined ? { kernelId, cause: key.cause } : { kernelId, cause: key.cause, confirmations: key.confirmations }
 
-/**
- * A `uuid[]` parameter as Postgres' array literal, joined in one go: pg's own array encoding
- * quotes and concatenates element by element (24 MB of garbage for 100,000 ids). UUIDs need no
- * quoting in an array literal.
- */
-const uuidArray = (ids: readonly KernelId[]): string => `{${ids.join(',')}}`
-
 function recordOf (row: SweepRow): SweepRecord {
   return {
     sweepId: row.id,
@@ -68,16 +62,16 @@ function recordOf (row: SweepRow): SweepRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     result: {
-      successes: transitionsOf(row.success_ids, row.result.successes),
-      failures: [...transitionsOf(row.failure_ids, row.result.failures)],
-      skipped: decodeRuns(row.skipped_ids, row.result.skipped, skippedKernel),
+      successes: transitionsOf(unpackUuids(row.success_ids), row.result.successes),
+      failures: [...transitionsOf(unpackUuids(row.failure_ids), row.result.failures)],
+      skipped: decodeRuns(unpackUuids(row.skipped_ids), row.result.skipped, skippedKernel),
     },
-    terminated: row.terminated,
+    terminated: unpackUuids(row.terminated),
     error: row.error,
   }
 }
 
-/** Sweep records, kept compact: ids as uuid[], what they share as run-length encoded runs. */
+/** Sweep records, kept compact: ids as 16 bytes each, what they share as run-length encoded runs. */
 export class SweepRepository {
   constructor (private readonly db: Queryable) {}
 
@@ -100,11 +94,11 @@ export class SweepRepository {
       [
         sweep.sweepId, sweep.scalingGroup, sweep.handler, sweep.dryRun, sweep.forced, sweep.outcome,
         sweep.startedAt, sweep.finishedAt,
-        uuidArray(successes.kernelIds),
-        uuidArray(failures.kernelIds),
-        uuidArray(skipped.map((entry) => entry.kernelId)),
+        packUuids(successes.kernelIds),
+        packUuids(failures.kernelIds),
+        packUuids(skipped.map((entry) => entry.kernelId)),
         JSON.stringify(runs),
-        uuidArray(sweep.terminated),
+        packUuids(sweep.terminated),
         sweep.error,
       ]
     )

@@ -1,6 +1,7 @@
 import type { AgentClientPool } from '../agents/agent-client-pool.js'
 import { AgentStatus, type AgentReachabilityReport } from '../domain/agent.js'
-import type { AgentId, KernelId, KernelInfo } from '../domain/kernel-info.js'
+import type { AgentId, HandlerKernel, KernelId } from '../domain/kernel-info.js'
+import type { KernelPages } from '../domain/kernel-pages.js'
 import { isSuspectPresence } from '../domain/presence.js'
 import { SkipCause, type SkippedKernel } from '../domain/results.js'
 import type { Logger } from '../logger.js'
@@ -69,7 +70,7 @@ export class SessionTerminator implements StaleKernelChecker {
     this.logger = deps.logger
   }
 
-  async checkStaleKernels (kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<StaleKernelCheck> {
+  async checkStaleKernels (kernels: KernelPages, signal?: AbortSignal): Promise<StaleKernelCheck> {
     signal?.throwIfAborted()
     const suspects = await this.findSuspects(kernels)
     if (suspects.length === 0) return { deadKernelIds: [], lostKernelIds: [], skipped: [], reachability: { reached: [], unreachable: [] } }
@@ -119,17 +120,42 @@ export class SessionTerminator implements StaleKernelChecker {
     return { deadKernelIds, lostKernelIds, skipped: skippedKernels, reachability }
   }
 
-  /** Stage 1: kernels whose presence is STALE or missing. Store errors propagate: no verdict without it. */
-  private async findSuspects (kernels: readonly KernelInfo[]): Promise<readonly KernelInfo[]> {
-    if (kernels.length === 0) return []
-    const kernelIds = kernels.map((kernel) => kernel.id)
-    const agentIds = [...new Set(kernels.flatMap((kernel) => kernel.agentId === null ? [] : [kernel.agentId]))]
-    const statuses = await this.presenceStore.checkKernelPresenceStatusBatch(kernelIds, agentIds)
+  /**
+   * Stage 1: kernels whose presence is STALE or missing, in input order. Each page is checked as
+   * soon as it is read, so the store works on it while the next page is read. Store and read
+   * errors propagate, once every check sent has settled: no verdict without them.
+   */
+  private async findSuspects (pages: KernelPages): Promise<readonly HandlerKernel[]> {
+    const checks: Array<Promise<readonly HandlerKernel[]>> = []
+    let failed = false
+    try {
+      for await (const page of pages) {
+        const check = this.suspectsOf(page)
+        // Seen now, answered below: a failed check stops the reading, its error is the check's.
+        check.catch(() => { failed = true })
+        checks.push(check)
+        if (failed) break
+      }
+    } finally {
+      // A read that failed half-way leaves checks in flight: none may outlive the sweep unheard.
+      await Promise.allSettled(checks)
+    }
+    return (await Promise.all(checks)).flat()
+  }
+
+  private async suspectsOf (kernels: readonly HandlerKernel[]): Promise<readonly HandlerKernel[]> {
+    const kernelIds: KernelId[] = []
+    const agentIds = new Set<AgentId>()
+    for (const kernel of kernels) {
+      kernelIds.push(kernel.id)
+      if (kernel.agentId !== null) agentIds.add(kernel.agentId)
+    }
+    const statuses = await this.presenceStore.checkKernelPresenceStatusBatch(kernelIds, [...agentIds])
     return kernels.filter((kernel) => isSuspectPresence(statuses.get(kernel.id)))
   }
 
   /** A suspect no agent is asked about (rule 3): it has none, or its agent is decommissioned (rule 14). */
-  private leftAlone (kernel: KernelInfo, verdict: SkippedVerdict): Verdict {
+  private leftAlone (kernel: HandlerKernel, verdict: SkippedVerdict): Verdict {
     this.logger.warn({ kernel_id: kernel.id, agent_id: kernel.agentId, cause: verdict.cause, err: verdict.error },
       'stale kernel %s left alone: %s', kernel.id, verdict.cause)
     return verdict

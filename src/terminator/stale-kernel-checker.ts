@@ -1,5 +1,6 @@
 import type { AgentReachabilityReport } from '../domain/agent.js'
-import type { KernelId, KernelInfo } from '../domain/kernel-info.js'
+import type { KernelId } from '../domain/kernel-info.js'
+import type { KernelPages } from '../domain/kernel-pages.js'
 import type { SkippedKernel } from '../domain/results.js'
 
 export interface StaleKernelCheck {
@@ -16,8 +17,8 @@ export interface StaleKernelCheck {
 /** The port the sweep handler depends on (the terminator's check, as in the seed). */
 export interface StaleKernelChecker {
   /**
-   * When `signal` aborts (the service shutting down), no further agent is asked, the calls in
+   * Stage 1 starts on each page of `kernels` as it arrives. When `signal` aborts (the service shutting down), no further agent is asked, the calls in
    * flight are abandoned, and the check rejects with `signal.reason`: no verdict, no skips.
    */
-  checkStaleKernels (kernels: readonly KernelInfo[], signal?: AbortSignal): Promise<StaleKernelCheck>
+  checkStaleKernels (kernels: KernelPages, signal?: AbortSignal): Promise<StaleKernelCheck>
 }

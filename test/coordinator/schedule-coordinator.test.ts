@@ -3,7 +3,7 @@ import { ShuttingDownError, SweepFailedError } from '../../src/coordinator/error
 import { backgroundSweep, pruneOlderThan } from '../../src/coordinator/background-sweeper.js'
 import { ScheduleCoordinator } from '../../src/coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../../src/coordinator/schedule-marker.js'
-import type { KernelInfo } from '../../src/domain/kernel-info.js'
+import type { HandlerKernel, KernelInfo } from '../../src/domain/kernel-info.js'
 import { KernelStatus } from '../../src/domain/kernel-status.js'
 import { LockID } from '../../src/domain/lock-id.js'
 import { ScheduleType } from '../../src/domain/schedule-type.js'
@@ -17,7 +17,7 @@ import { FakeLockFactory, FakeScheduleStore, staleCheck } from '../helpers/fake-
 import { kernel } from '../helpers/persistence-contract.js'
 import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
 
-type Check = (kernels: readonly KernelInfo[]) => Promise<StaleKernelCheck>
+type Check = (kernels: readonly HandlerKernel[]) => Promise<StaleKernelCheck>
 
 /** The coordinator over real Postgres, with the ports the scenarios mock: terminator, lock factory, mark store. */
 async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels: 10 }, requiredConfirmations = 1) {
@@ -27,8 +27,14 @@ async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels
   const logger = new CapturingLogger()
   const metrics = new Metrics()
   const marks = new FakeScheduleStore()
-  const terminatorCalls: Array<readonly KernelInfo[]> = []
-  const terminator: StaleKernelChecker = { checkStaleKernels: async (kernels) => { terminatorCalls.push(kernels); return check(kernels) } }
+  const terminatorCalls: Array<readonly HandlerKernel[]> = []
+  const terminator: StaleKernelChecker = {
+    checkStaleKernels: async (pages) => {
+      const kernels = await pages.all()
+      terminatorCalls.push(kernels)
+      return check(kernels)
+    },
+  }
   const handler = new SweepStaleKernelsKernelHandler(terminator, logger)
   const scheduleMarker = new ScheduleMarker({ store: marks, needs: persistence.scheduleMarkNeeds, logger, metrics, firstRetryMs: 20 })
   const coordinator = new ScheduleCoordinator({
@@ -136,7 +142,7 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     const tripped = await s.coordinator.processKernelSchedule(s.handler, 'default')
     t.match(tripped, { outcome: 'guard_tripped', terminated: [] })
     t.equal(tripped.result.failures.length, 10)
-    t.equal((await s.persistence.kernels.searchKernelsForHandler('default', [KernelStatus.RUNNING])).length, 12)
+    t.equal((await s.persistence.kernels.searchKernelsForHandler('default', [KernelStatus.RUNNING]).all()).length, 12)
     t.same(s.marks.marked, [])
     t.match(s.logger.at('warn')[0], { message: 'mass-termination guard tripped: nothing terminated' })
 

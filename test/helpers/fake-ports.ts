@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AgentClient, AgentClientPool, BatchRunningAnswer, RunningAnswer } from '../../src/agents/agent-client-pool.js'
-import type { AgentId, KernelId, KernelInfo } from '../../src/domain/kernel-info.js'
+import type { AgentId, HandlerKernel, KernelId } from '../../src/domain/kernel-info.js'
+import type { KernelPages } from '../../src/domain/kernel-pages.js'
 import type { LockID } from '../../src/domain/lock-id.js'
 import type { HealthCheckStatus, KernelPresenceStatus } from '../../src/domain/presence.js'
 import type { ScheduleType } from '../../src/domain/schedule-type.js'
@@ -23,12 +24,12 @@ export function staleCheck (deadKernelIds: readonly KernelId[], skipped: StaleKe
 
 /** A terminator double: answers with a fixed check (or throws) and records every call. */
 export class FakeTerminator implements StaleKernelChecker {
-  readonly calls: Array<readonly KernelInfo[]> = []
+  readonly calls: Array<readonly HandlerKernel[]> = []
 
   constructor (private readonly answer: StaleKernelCheck | Error) {}
 
-  async checkStaleKernels (kernels: readonly KernelInfo[]): Promise<StaleKernelCheck> {
-    this.calls.push(kernels)
+  async checkStaleKernels (kernels: KernelPages): Promise<StaleKernelCheck> {
+    this.calls.push(await kernels.all())
     if (this.answer instanceof Error) throw this.answer
     return this.answer
   }

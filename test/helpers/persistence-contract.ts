@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import type { KernelInfo } from '../../src/domain/kernel-info.js'
+import type { HandlerKernel, KernelInfo } from '../../src/domain/kernel-info.js'
 import { KernelStatus } from '../../src/domain/kernel-status.js'
 import { ScheduleType } from '../../src/domain/schedule-type.js'
 import { SkipCause } from '../../src/domain/results.js'
@@ -18,6 +18,9 @@ import { AgentStatus } from '../../src/domain/agent.js'
 const { RUNNING, TERMINATED, TERMINATING, PENDING } = KernelStatus
 
 /** A kernel as a handler reads it right after it was created (version 1). */
+/** What a handler reads of a kernel. */
+const handlerView = ({ id, agentId, status, version }: KernelInfo): HandlerKernel => ({ id, agentId, status, version })
+
 export function kernel (overrides: Partial<KernelInfo> = {}): KernelInfo {
   return { id: randomUUID(), sessionId: randomUUID(), agentId: 'a1', scalingGroup: 'default', status: RUNNING, version: 1, ...overrides }
 }
@@ -146,7 +149,7 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     t.equal((await p.kernels.upsert({ ...k, agentId: 'a2', status: TERMINATING, sessionId: randomUUID() })).version, 4, 'another session')
     await p.kernels.upsertMany([{ ...k, agentId: 'a2', status: RUNNING, scalingGroup: 'g2' }])
     t.equal((await p.kernels.get(k.id))?.version, 5, 'bulk too')
-    t.same(await p.kernels.searchKernelsForHandler('g2', [RUNNING]), [{ ...k, agentId: 'a2', scalingGroup: 'g2', version: 5 }], 'handlers read it')
+    t.same(await p.kernels.searchKernelsForHandler('g2', [RUNNING]).all(), [handlerView({ ...k, agentId: 'a2', version: 5 })], 'handlers read it')
   })
 
   await t.test('preconditions: replaced only at an expected version, else nothing is written', async (t) => {
@@ -237,9 +240,40 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
       kernel({ scalingGroup: 'g1', status: TERMINATED }),
       kernel({ scalingGroup: 'g2' }),
     ])
-    const found = await p.kernels.searchKernelsForHandler('g1', [RUNNING])
-    t.same(found, running.toSorted((a, b) => a.id.localeCompare(b.id)))
-    t.same(await p.kernels.searchKernelsForHandler('nobody', [RUNNING]), [])
+    const found = await p.kernels.searchKernelsForHandler('g1', [RUNNING]).all()
+    t.same(found, running.toSorted((a, b) => a.id.localeCompare(b.id)).map(handlerView), 'id, agent, status and version: no more')
+    t.same(await p.kernels.searchKernelsForHandler('nobody', [RUNNING]).all(), [])
+  })
+
+  await t.test('searchKernelsForHandler: a large group comes in several pages, together every kernel once in id order', async (t) => {
+    const kernels = Array.from({ length: 12_000 }, () => kernel({ scalingGroup: 'paged' }))
+    await p.kernels.upsertMany(kernels.slice(0, MAX_BULK_KERNELS))
+    await p.kernels.upsertMany(kernels.slice(MAX_BULK_KERNELS))
+    const pages: Array<readonly HandlerKernel[]> = []
+    for await (const page of p.kernels.searchKernelsForHandler('paged', [RUNNING])) pages.push(page)
+    t.ok(pages.length >= 2, `${pages.length} pages`)
+    t.same(pages.flat().map((k) => k.id), kernels.map((k) => k.id).toSorted())
+  })
+
+  await t.test('pages: a statement\'s rows, pageSize at a time; leaving early frees the connection; a failure fails the read', async (t) => {
+    const pagesOf = async (sql: string, params: readonly unknown[], pageSize: number): Promise<number[][]> => {
+      const pages: number[][] = []
+      for await (const page of db.pages<{ n: number }>(sql, params, pageSize)) pages.push(page.map((row) => row.n))
+      return pages
+    }
+    const series = 'SELECT n FROM generate_series(1, $1::int) AS n ORDER BY n'
+    t.same(await pagesOf(series, [7], 3), [[1, 2, 3], [4, 5, 6], [7]])
+    t.same(await pagesOf(series, [6], 3), [[1, 2, 3], [4, 5, 6]], 'an exact last page, and no empty one after it')
+    t.same(await pagesOf(series, [0], 3), [], 'no rows: no page')
+    // More early exits than the pool has connections: one kept each time would starve the pool.
+    for (let i = 0; i < 12; i++) {
+      const reader = db.pages(series, [100], 10)[Symbol.asyncIterator]()
+      await reader.next()
+      await reader.return?.()
+    }
+    t.same(await db.query<{ one: number }>('SELECT 1 AS one'), [{ one: 1 }], 'the database still answers')
+    await t.rejects(pagesOf('SELECT 1 / (n - 5) AS n FROM generate_series(1, 10) AS n', [], 2), /division by zero/)
+    t.same(await db.query<{ one: number }>('SELECT 1 AS one'), [{ one: 1 }], 'and after a failed read too')
   })
 
   await t.test(`bulk upsert takes ${MAX_BULK_KERNELS} kernels in one statement`, async (t) => {
@@ -357,7 +391,7 @@ export async function persistenceContract (t: Test, open: () => Promise<Database
     )
     t.equal(changed.length, 10_000)
     t.equal(await count(db, 'kernel_status_history'), 10_000)
-    t.same(await p.kernels.searchKernelsForHandler('default', [RUNNING]), [])
+    t.same(await p.kernels.searchKernelsForHandler('default', [RUNNING]).all(), [])
   })
 
   await t.test('sweeps: recorded and read back as they were, newest first', async (t) => {

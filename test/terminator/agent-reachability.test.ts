@@ -11,6 +11,7 @@ import { SessionTerminator, type AgentStatuses } from '../../src/terminator/sess
 import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { type AgentBehaviour, agentStatuses, FakeAgentClientPool, FakePresenceStore } from '../helpers/fake-ports.js'
 import { runningKernel } from '../helpers/kernels.js'
+import { KernelPages } from '../../src/domain/kernel-pages.js'
 
 /*
  * Contract §2 rules 12 (what a check learns of each agent it asked), 13 (suspects of a lost agent are
@@ -90,7 +91,7 @@ t.test('rule 12: one call per agent, every outcome', async (t) => {
       const k1 = runningKernel('a1')
       const { terminator, agentClientPool } = setup({ [k1.id]: behaviour(k1) }, { a1: AgentStatus.ALIVE })
 
-      const check = await terminator.checkStaleKernels([k1])
+      const check = await terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.equal(reachOf(check, 'a1'), reach)
       t.same(check.reachability, {
@@ -122,7 +123,7 @@ t.test('rule 12: several calls to one agent', async (t) => {
       const { terminator, agentClientPool } = setup(
         Object.fromEntries(kernels.map((kernel, index) => [kernel.id, behaviours[index]!()])), { a1: AgentStatus.ALIVE })
 
-      const check = await terminator.checkStaleKernels(kernels)
+      const check = await terminator.checkStaleKernels(KernelPages.of(kernels))
 
       t.equal(reachOf(check, 'a1'), reach)
       t.equal([...check.reachability.reached, ...check.reachability.unreachable].filter((id) => id === 'a1').length,
@@ -144,7 +145,7 @@ t.test('rule 12: agents are judged separately; agents not asked are not named', 
     [n1.id]: serverError(502),
   }, { a1: AgentStatus.ALIVE, a2: AgentStatus.ALIVE, a3: AgentStatus.ALIVE, a4: AgentStatus.ALIVE }, [quiet])
 
-  const check = await terminator.checkStaleKernels([r1, r2, u1, u2, n1, quiet, orphan])
+  const check = await terminator.checkStaleKernels(KernelPages.of([r1, r2, u1, u2, n1, quiet, orphan]))
 
   t.same(check.reachability, { reached: ['a1'], unreachable: ['a2'] })
   t.same(check.deadKernelIds, [r2.id])
@@ -164,7 +165,7 @@ t.test('rule 12: no suspect, no agent asked, nothing learned', async (t) => {
   const k1 = runningKernel('a1')
   const { terminator, agentClientPool, statusCalls } = setup({}, { a1: AgentStatus.LOST }, [k1])
 
-  const check = await terminator.checkStaleKernels([k1])
+  const check = await terminator.checkStaleKernels(KernelPages.of([k1]))
 
   t.same(check, { deadKernelIds: [], lostKernelIds: [], skipped: [], reachability: { reached: [], unreachable: [] } })
   t.same(agentClientPool.acquired, [])
@@ -183,7 +184,7 @@ t.test('rule 13: a LOST agent unreachable again: its suspect is lost, whatever t
       const k1 = runningKernel('a1')
       const { terminator, logger } = setup({ [k1.id]: behaviour(k1) }, { a1: AgentStatus.LOST })
 
-      const check = await terminator.checkStaleKernels([k1])
+      const check = await terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.same(check.lostKernelIds, [k1.id], 'lost')
       t.same(check.deadKernelIds, [], 'not confirmed dead by its agent: lost is its own list')
@@ -203,7 +204,7 @@ t.test('rule 13: every suspect of a lost agent, in input order, beside kernels c
     [alive]
   )
 
-  const check = await terminator.checkStaleKernels([l1, d1, l2, alive])
+  const check = await terminator.checkStaleKernels(KernelPages.of([l1, d1, l2, alive]))
 
   t.same(check.lostKernelIds, [l1.id, l2.id])
   t.same(check.deadKernelIds, [d1.id])
@@ -222,7 +223,7 @@ t.test('rule 13: a LOST agent reached in this sweep loses nothing', async (t) =>
       const [k1, k2] = [runningKernel('a1'), runningKernel('a1')]
       const { terminator } = setup({ [k1.id]: refused(), [k2.id]: other() }, { a1: AgentStatus.LOST })
 
-      const check = await terminator.checkStaleKernels([k1, k2])
+      const check = await terminator.checkStaleKernels(KernelPages.of([k1, k2]))
 
       t.same(check.lostKernelIds, [], 'not lost: the agent answered')
       t.same(check.deadKernelIds, dead ? [k2.id] : [])
@@ -243,7 +244,7 @@ t.test('rule 13: a LOST agent whose call gave no reachability verdict: skipped, 
       const k1 = runningKernel('a1')
       const { terminator } = setup({ [k1.id]: behaviour() }, { a1: AgentStatus.LOST })
 
-      const check = await terminator.checkStaleKernels([k1])
+      const check = await terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.same(check.lostKernelIds, [])
       t.same(check.deadKernelIds, [])
@@ -260,7 +261,7 @@ t.test('rule 13: a LOST agent, one call timed out and another 500: the timed-out
   const [k1, k2] = [runningKernel('a1'), runningKernel('a1')]
   const { terminator } = setup({ [k1.id]: timedOut(), [k2.id]: serverError() }, { a1: AgentStatus.LOST })
 
-  const check = await terminator.checkStaleKernels([k1, k2])
+  const check = await terminator.checkStaleKernels(KernelPages.of([k1, k2]))
 
   t.same(check.reachability, { reached: [], unreachable: [] }, 'rule 12: nothing recorded of the agent')
   t.same(check.skipped.find((entry) => entry.kernelId === k2.id), { kernelId: k2.id, cause: SkipCause.AGENT_ERROR }, 'the 500 is skipped')
@@ -282,7 +283,7 @@ t.test('rule 13: an agent not yet LOST, or with no agent at all, is never lost',
       const k1 = runningKernel(agentId)
       const { terminator, agentClientPool } = setup({ [k1.id]: behaviour() }, statuses)
 
-      const check = await terminator.checkStaleKernels([k1])
+      const check = await terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.same(check.lostKernelIds, [])
       t.same(check.deadKernelIds, [])
@@ -303,7 +304,7 @@ t.test('rules 3 and 14: a decommissioned agent is never asked, and nothing is le
     { a1: AgentStatus.DECOMMISSIONED, a2: AgentStatus.ALIVE }
   )
 
-  const check = await terminator.checkStaleKernels([d1, d2, other])
+  const check = await terminator.checkStaleKernels(KernelPages.of([d1, d2, other]))
 
   t.same(agentClientPool.acquired, ['a2'], 'only the other agent acquired')
   t.same(agentClientPool.checks, [{ agentId: 'a2', kernelId: other.id }], 'only the other agent asked')

@@ -10,6 +10,7 @@ import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { ContractAgent, InFlight, LEFT_OUT, type ContractAgentOptions } from '../helpers/contract-agent.js'
 import { runningKernel } from '../helpers/kernels.js'
 import { freePort } from '../helpers/redis.js'
+import { KernelPages } from '../../src/domain/kernel-pages.js'
 
 /*
  * Issue 13, item 1: stage 2 over the batched agent RPC of contract §5 and its per-kernel fallback,
@@ -94,7 +95,7 @@ t.test('one agent\'s suspects go in as few batch calls of at most AGENT_RPC_BATC
       const alive = kernels.filter((_, index) => index % 5 === 0)
       for (const kernel of alive) agent.answers.set(kernel.id, true)
 
-      const check = await w.terminator.checkStaleKernels(kernels)
+      const check = await w.terminator.checkStaleKernels(KernelPages.of(kernels))
 
       t.equal(agent.posts.length, calls, `exactly ${calls} batch call(s)`)
       t.ok(agent.batches.every((batch) => batch.length <= 1000), `sizes ${agent.batches.map((batch) => batch.length).join(', ')}: none over 1000`)
@@ -115,7 +116,7 @@ t.test('AGENT_RPC_CONCURRENCY counts calls, a batch as one: never more in flight
     const kernels = agents.flatMap((agent) => kernelsOf(agent.agentId, 5))
 
     const started = Date.now()
-    const check = await w.terminator.checkStaleKernels(kernels)
+    const check = await w.terminator.checkStaleKernels(KernelPages.of(kernels))
     const elapsed = Date.now() - started
 
     t.same(agents.map((agent) => agent.requests.length), agents.map(() => 1), 'one call per agent, 40 kernels')
@@ -127,7 +128,7 @@ t.test('AGENT_RPC_CONCURRENCY counts calls, a batch as one: never more in flight
   await t.test('one agent, batch size 2, concurrency 3: 5 calls for 10 kernels, at most 3 at once', async (t) => {
     const w = await world(t, { concurrency: 3, batchSize: 2 })
     const agent = await w.agent('a1', { delayMs: 50 })
-    const check = await w.terminator.checkStaleKernels(kernelsOf('a1', 10))
+    const check = await w.terminator.checkStaleKernels(KernelPages.of(kernelsOf('a1', 10)))
     t.equal(agent.posts.length, 5)
     t.equal(agent.inFlight.peak, 3, 'the batches of one agent share the bound')
     t.equal(check.deadKernelIds.length, 10)
@@ -142,7 +143,7 @@ t.test('AGENT_RPC_CONCURRENCY counts calls, a batch as one: never more in flight
       await w.agent('v501', { batchRoute: 501, delayMs: 30, inFlight }),
     ]
     const kernels = agents.flatMap((agent) => kernelsOf(agent.agentId, 3))
-    const check = await w.terminator.checkStaleKernels(kernels)
+    const check = await w.terminator.checkStaleKernels(KernelPages.of(kernels))
     t.same(agents.map((agent) => [agent.posts.length, agent.gets.length]), agents.map(() => [1, 3]), 'each: one refused batch call, then 3 per kernel')
     t.equal(inFlight.peak, 2, 'at most 2 calls in flight, and 2 at some point')
     t.same(check.deadKernelIds, idsOf(kernels))
@@ -163,7 +164,7 @@ t.test('a kernel left out of a batch answer, or given a value that is not a bool
     agent.answers.set(object!.id, { running: false })
     const kernels = [dead, alive!, leftOut!, quoted!, nulled!, zero!, one!, object!]
 
-    const check = await w.terminator.checkStaleKernels(kernels)
+    const check = await w.terminator.checkStaleKernels(KernelPages.of(kernels))
 
     t.equal(agent.posts.length, 1, 'one call')
     t.same(check.deadKernelIds, [dead.id], 'only the explicit false kills')
@@ -178,7 +179,7 @@ t.test('a kernel left out of a batch answer, or given a value that is not a bool
     const w = await world(t)
     const simulator = await w.simulator('a1')
     const [error, dead, garbage, running] = onSimulator(simulator, ['error', 'dead', 'garbage', 'running'])
-    const check = await w.terminator.checkStaleKernels([error!, dead!, garbage!, running!])
+    const check = await w.terminator.checkStaleKernels(KernelPages.of([error!, dead!, garbage!, running!]))
     t.same(check.deadKernelIds, [dead!.id])
     t.same(check.skipped, skips(SkipCause.AGENT_ERROR, [error!, garbage!]))
     t.same([simulator.batchCallsServed, simulator.checksServed], [1, 1], 'one batch call, nothing per kernel')
@@ -193,7 +194,7 @@ t.test('a batch answer naming another agent: every kernel of that call is agent_
   const [impostor, spoilt, dead, running] = onSimulator(a1, ['impostor', 'dead', 'dead', 'running'])
   const [lying, lyingDead] = onSimulator(a2, ['impostor', 'dead'])
 
-  const check = await w.terminator.checkStaleKernels([impostor!, spoilt!, dead!, running!, lying!, lyingDead!])
+  const check = await w.terminator.checkStaleKernels(KernelPages.of([impostor!, spoilt!, dead!, running!, lying!, lyingDead!]))
 
   t.same(check.deadKernelIds, [dead!.id], 'the simulator said false for every impostor call\'s kernel: none of them dies')
   t.same(check.skipped, skips(SkipCause.AGENT_MISMATCH, [impostor!, spoilt!, lying!, lyingDead!]), 'every kernel of a lying call')
@@ -212,7 +213,7 @@ t.test('a batch call that times out: every kernel of that call is agent_timeout,
   const [hungToo, stuckToo] = onSimulator(a2, ['hang', 'running'])
 
   const started = Date.now()
-  const check = await w.terminator.checkStaleKernels([hung!, stuck!, dead!, running!, hungToo!, stuckToo!])
+  const check = await w.terminator.checkStaleKernels(KernelPages.of([hung!, stuck!, dead!, running!, hungToo!, stuckToo!]))
   const elapsed = Date.now() - started
 
   t.ok(elapsed >= 250 && elapsed < 1_000, `bounded by the 300 ms timeout: ${elapsed} ms`)
@@ -230,7 +231,7 @@ t.test('an agent without the batch route (404, 405, 501) is asked one kernel at 
       const [dead, alive, deadToo] = kernelsOf('a1', 3) as [KernelInfo, KernelInfo, KernelInfo]
       agent.answers.set(alive.id, true)
 
-      const first = await w.terminator.checkStaleKernels([dead, alive, deadToo])
+      const first = await w.terminator.checkStaleKernels(KernelPages.of([dead, alive, deadToo]))
       t.same(first.deadKernelIds, [dead.id, deadToo.id], 'its dead kernels found dead in the same check')
       t.same(first.skipped, [], 'no skip for the signal')
       t.same(first.reachability, { reached: ['a1'], unreachable: [] })
@@ -238,13 +239,13 @@ t.test('an agent without the batch route (404, 405, 501) is asked one kernel at 
       t.same(agent.askedOneByOne.sort(), idsOf([dead, alive, deadToo]).sort(), 'then each kernel per kernel')
       t.same(w.logger.at('warn'), [], 'the signal is not worth a warning')
 
-      const second = await w.terminator.checkStaleKernels([dead, alive, deadToo])
+      const second = await w.terminator.checkStaleKernels(KernelPages.of([dead, alive, deadToo]))
       t.same(second.deadKernelIds, [dead.id, deadToo.id])
       t.equal(agent.posts.length, 1, 'the next check does not offer it the batch route: the server saw no POST')
       t.equal(agent.gets.length, 6, 'asked per kernel straight away')
 
       w.clock.ms += 60_000
-      const third = await w.terminator.checkStaleKernels([dead, alive, deadToo])
+      const third = await w.terminator.checkStaleKernels(KernelPages.of([dead, alive, deadToo]))
       t.same(third.deadKernelIds, [dead.id, deadToo.id])
       t.equal(agent.posts.length, 2, 'once AGENT_BATCH_RETRY_SEC has passed the batch route is tried again')
       t.equal(agent.gets.length, 9)
@@ -255,7 +256,7 @@ t.test('an agent without the batch route (404, 405, 501) is asked one kernel at 
     const w = await world(t, { batchSize: 2, concurrency: 8 })
     const agent = await w.agent('a1', { batchRoute: 405 })
     const kernels = kernelsOf('a1', 5)
-    const check = await w.terminator.checkStaleKernels(kernels)
+    const check = await w.terminator.checkStaleKernels(KernelPages.of(kernels))
     t.same(check.deadKernelIds, idsOf(kernels))
     t.same(agent.askedOneByOne.sort(), idsOf(kernels).sort(), 'every kernel once, none twice')
     t.ok(agent.posts.length >= 1 && agent.posts.length <= 3, `${agent.posts.length} batch call(s) were in flight before the first 405 came back`)
@@ -267,7 +268,7 @@ t.test('an agent without the batch route (404, 405, 501) is asked one kernel at 
     const w = await world(t, { batchSize: 2, concurrency: 1 })
     const agent = await w.agent('a1', { batchRoute: 405 })
     const kernels = kernelsOf('a1', 5)
-    const check = await w.terminator.checkStaleKernels(kernels)
+    const check = await w.terminator.checkStaleKernels(KernelPages.of(kernels))
     t.same(check.deadKernelIds, idsOf(kernels))
     t.same(agent.askedOneByOne.sort(), idsOf(kernels).sort())
     t.equal(agent.posts.length, 1, 'one batch call, not one per batch')
@@ -278,7 +279,7 @@ t.test('an agent without the batch route (404, 405, 501) is asked one kernel at 
     for (const status of [404, 405, 501] as const) {
       const simulator = await w.simulator(`v${status}`, { batch: false, batchUnsupportedStatus: status })
       const [dead, running] = onSimulator(simulator, ['dead', 'running'])
-      const check = await w.terminator.checkStaleKernels([dead!, running!])
+      const check = await w.terminator.checkStaleKernels(KernelPages.of([dead!, running!]))
       t.same(check.deadKernelIds, [dead!.id], `${status}: dead found dead`)
       t.same(check.skipped, [], `${status}: nothing skipped`)
       t.same([simulator.batchCallsServed, simulator.checksServed, simulator.kernelsAsked], [0, 2, 2], `${status}: asked per kernel`)
@@ -297,7 +298,7 @@ t.test('the fallback signal alone never makes an agent unreachable (rule 12)', a
       answering.answers.set(mine!.id, true)
       const theirs = kernelsOf('failing', 2)
 
-      const check = await w.terminator.checkStaleKernels([mine!, ...theirs])
+      const check = await w.terminator.checkStaleKernels(KernelPages.of([mine!, ...theirs]))
 
       t.same(check.deadKernelIds, [])
       t.same(check.skipped, skips(SkipCause.AGENT_ERROR, theirs), 'the 500s per kernel decide: agent_error')
@@ -316,7 +317,7 @@ t.test('a batch-capable agent that does not host the agent id (404 on both route
   const orphans = kernelsOf('a3', 2)
   const simulatedOrphans = kernelsOf('a4', 2)
 
-  const check = await w.terminator.checkStaleKernels([...orphans, ...simulatedOrphans])
+  const check = await w.terminator.checkStaleKernels(KernelPages.of([...orphans, ...simulatedOrphans]))
 
   t.same(check.deadKernelIds, [])
   t.same(check.skipped, skips(SkipCause.AGENT_MISMATCH, [...orphans, ...simulatedOrphans]))
@@ -338,7 +339,7 @@ t.test('a batch answer naming the agent but malformed is agent_error, and the ag
       const agent = await w.agent('a1')
       agent.batchReply = (kernelIds) => ({ status: 200, body: body(kernelIds) })
       const kernels = kernelsOf('a1', 2)
-      const check = await w.terminator.checkStaleKernels(kernels)
+      const check = await w.terminator.checkStaleKernels(KernelPages.of(kernels))
       t.same(check.deadKernelIds, [], 'nothing dies of an answer not understood')
       t.same(check.skipped, skips(SkipCause.AGENT_ERROR, kernels))
       t.same(check.reachability, { reached: ['a1'], unreachable: [] }, 'the body named a1: reached')
@@ -354,13 +355,13 @@ t.test('other failures of a batch call: a 500 is agent_error and neither reached
   w.register('a2', `http://127.0.0.1:${await freePort()}`)
   const [failed, refused] = [kernelsOf('a1', 3), kernelsOf('a2', 3)]
 
-  const check = await w.terminator.checkStaleKernels([...failed, ...refused])
+  const check = await w.terminator.checkStaleKernels(KernelPages.of([...failed, ...refused]))
 
   t.same(check.deadKernelIds, [])
   t.same(check.skipped, skips(SkipCause.AGENT_ERROR, [...failed, ...refused]))
   t.same(check.reachability, { reached: [], unreachable: ['a2'] })
   t.same([failing.posts.length, failing.gets.length], [2, 0], 'two batch calls, no per-kernel fallback')
-  await w.terminator.checkStaleKernels(failed)
+  await w.terminator.checkStaleKernels(KernelPages.of(failed))
   t.same([failing.posts.length, failing.gets.length], [4, 0], 'still asked in batches next time')
 })
 
@@ -393,7 +394,7 @@ t.test('mixed agents in one check: batch agents asked once each, v1 agents per k
   const reporting = runningKernel('batch')
   await w.presenceStore.updateKernelPresenceBatch(new Map([[reporting.id, true]]))
 
-  const check = await w.terminator.checkStaleKernels([...kernels, reporting])
+  const check = await w.terminator.checkStaleKernels(KernelPages.of([...kernels, reporting]))
 
   t.same(check.deadKernelIds, idsOf(kernels.filter((kernel) => dead.includes(kernel))), 'exactly the dead, in input order')
   t.same(check.skipped, [])

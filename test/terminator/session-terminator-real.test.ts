@@ -14,6 +14,7 @@ import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { runningKernel } from '../helpers/kernels.js'
 import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
 import { freePort, skipWithoutRedis, testRedisDb } from '../helpers/redis.js'
+import { KernelPages } from '../../src/domain/kernel-pages.js'
 
 const REDIS_DB = 12
 const STALENESS_SEC = 120
@@ -81,7 +82,7 @@ for (const batch of [true, false]) {
       a1.setKernel(k2.id, 'running')
       await a1.sendPresence()
 
-      const check = await world.terminator.checkStaleKernels([k1, k2])
+      const check = await world.terminator.checkStaleKernels(KernelPages.of([k1, k2]))
 
       t.same(check.deadKernelIds, [])
       t.equal(a1.checksServed, 0, 'no agent verification')
@@ -96,7 +97,7 @@ for (const batch of [true, false]) {
       a1.kill(k1.id)
       await world.staleHeartbeat(k1)
 
-      const check = await world.terminator.checkStaleKernels([k1])
+      const check = await world.terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.same(check.deadKernelIds, [k1.id])
       t.equal(a1.checksServed, 1, 'check_running asked once')
@@ -109,7 +110,7 @@ for (const batch of [true, false]) {
       a1.setKernel(k1.id, 'running')
       await world.staleHeartbeat(k1)
 
-      const check = await world.terminator.checkStaleKernels([k1])
+      const check = await world.terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.same(check.deadKernelIds, [], 'actually alive')
       t.same(check.skipped, [])
@@ -125,7 +126,7 @@ for (const batch of [true, false]) {
       await world.staleHeartbeat(k1)
       await world.staleHeartbeat(k2)
 
-      const check = await world.terminator.checkStaleKernels([k1, k2])
+      const check = await world.terminator.checkStaleKernels(KernelPages.of([k1, k2]))
 
       t.same(check.deadKernelIds, [k2.id], 'k1 skipped, k2 confirmed dead')
       t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
@@ -140,7 +141,7 @@ for (const batch of [true, false]) {
       const k1 = runningKernel(null)
       await world.staleHeartbeat(k1)
 
-      const check = await world.terminator.checkStaleKernels([k1])
+      const check = await world.terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.same(check.deadKernelIds, [])
       t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.NO_AGENT }])
@@ -159,7 +160,7 @@ for (const batch of [true, false]) {
       a4.kill(dead.id)
       for (const kernel of [hung, impostor, orphan, dead]) await world.staleHeartbeat(kernel)
 
-      const check = await world.terminator.checkStaleKernels([hung, impostor, orphan, dead])
+      const check = await world.terminator.checkStaleKernels(KernelPages.of([hung, impostor, orphan, dead]))
 
       t.same(check.deadKernelIds, [dead.id])
       t.same(check.skipped, [
@@ -177,7 +178,7 @@ for (const batch of [true, false]) {
       a1.setKernel(k1.id, 'running')
       await a1.sendPresence()
       const [now] = await world.raw.time()
-      await world.terminator.checkStaleKernels([k1])
+      await world.terminator.checkStaleKernels(KernelPages.of([k1]))
       t.ok(Number(await world.raw.hget(`kernel:presence:${k1.id}`, 'last_check')) >= Number(now))
       t.ok(Number(await world.raw.get('agent:last_check:a1')) >= Number(now))
     })
@@ -197,7 +198,7 @@ for (const batch of [true, false]) {
       await world.registerAt('a1', `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
       await world.staleHeartbeat(k1)
 
-      const check = await world.terminator.checkStaleKernels([k1])
+      const check = await world.terminator.checkStaleKernels(KernelPages.of([k1]))
 
       t.same(check.deadKernelIds, [], 'JSON.parse would have read running: false')
       t.same(check.skipped, [{ kernelId: k1.id, cause: SkipCause.AGENT_ERROR }])
@@ -217,7 +218,7 @@ for (const batch of [true, false]) {
       const shutdown = new AbortController()
       const reason = new Error('the service is shutting down')
 
-      const pending = world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error)
+      const pending = world.terminator.checkStaleKernels(KernelPages.of(kernels), shutdown.signal).catch((error: unknown) => error)
       while (callsServed() === 0) await sleep(10)
       const started = Date.now()
       shutdown.abort(reason)
@@ -227,7 +228,7 @@ for (const batch of [true, false]) {
       await sleep(100)
       t.equal(callsServed(), 1, 'the two queued calls were never made')
       t.same(world.logger.at('warn'), [], 'no kernel is reported skipped: there is no verdict at all')
-      t.equal(await world.terminator.checkStaleKernels(kernels, shutdown.signal).catch((error: unknown) => error), reason,
+      t.equal(await world.terminator.checkStaleKernels(KernelPages.of(kernels), shutdown.signal).catch((error: unknown) => error), reason,
         'a check started after the abort rejects at once')
       t.equal(callsServed(), 1)
     })
