@@ -8,6 +8,7 @@ const benches: Array<[string, string[]]> = [
   ['p2-fan-out.js', ['5']],
   ['p6-presence-storm.js', ['100000', '500', '3']],
   ['p7-event-delivery.js', ['10000', '50']],
+  ['p8-hostile-bodies.js', ['10', '4']],
   ['p3-termination.js', ['10000', '3']],
   ['p4-presence-ingestion.js', ['10']],
   ['p5-embedded-start.js', ['3']],

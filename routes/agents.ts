@@ -3,6 +3,7 @@ import {
   Agent, AgentIdParams, AgentList, AgentRegistration, AgentStatus, DecommissionRequest, LARGE_BODY_LIMIT, LocationHeader, Name,
   PresenceReport, problemResponses, ReconcileRequest, Reconciliation, ref, Sweep,
 } from '../src/http/schemas.js'
+import { normaliseAgentAddress } from '../src/domain/agent-address.js'
 import { notFound } from '../src/http/problem.js'
 import { requireBearerToken } from '../src/plugins/auth.js'
 import { useStrictJsonBodies } from '../src/plugins/strict-json-body.js'
@@ -22,14 +23,18 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Register an agent',
       description: 'Where the agent answers `POST /v1/kernels/running` (or, for older agents, ' +
         '`GET /v1/kernels/{kernel_id}/running`); registering again moves it, and makes it ALIVE: what sweeps learned ' +
-        'of its reachability and of its routes, and a decommissioning, are forgotten.',
+        'of its reachability and of its routes, and a decommissioning, are forgotten. The address is stored as its origin ' +
+        '(`http(s)://host:port`); one with credentials, a path, an invalid port, a link-local, metadata, multicast or ' +
+        'unspecified IP, or (with `AGENT_ADDRESS_ALLOW` set) outside the allowed blocks is refused.',
       params: AgentIdParams,
       body: ref(AgentRegistration),
       response: { 200: { ...ref(Agent), description: 'The agent as registered.' }, ...problemResponses(400, 401, 413, 414, 415, 500, 503) },
     },
   }, async (request) => {
     const { address, scaling_group: scalingGroup } = request.body
-    const agent = await agents.upsert({ id: request.params.agent_id, address, scalingGroup })
+    // Stored as the origin the sweeper will call, or refused (400) before anything is written.
+    const origin = normaliseAgentAddress(address, fastify.sweeper.agentAddressAllow)
+    const agent = await agents.upsert({ id: request.params.agent_id, address: origin, scalingGroup })
     // Maybe moved, maybe upgraded: the next sweep looks its address up again and tries the batch route.
     fastify.sweeper.agentClients.forget(agent.id)
     return agentToWire(agent)
@@ -83,15 +88,17 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'reportPresence',
       tags: ['agents'],
       summary: 'Report kernel heartbeats',
-      description: 'Writes each kernel\'s presence as a Backend.AI agent writes it to Valkey. No database lookup: ' +
-        'any well-formed kernel id is accepted. Accepts AGENT_TOKEN as well as API_TOKEN.',
+      description: 'Writes each kernel\'s presence as a Backend.AI agent writes it to Valkey, naming the agent: a ' +
+        'heartbeat vouches only for the agent\'s own kernels, so a kernel of another agent reported here is still asked ' +
+        'about. No database lookup: any well-formed kernel id is accepted. Accepts AGENT_TOKEN as well as API_TOKEN.',
       params: AgentIdParams,
       body: ref(PresenceReport),
-      response: { 204: { type: 'null', description: 'Written.' }, ...problemResponses(400, 401, 413, 414, 415, 500, 503) },
+      response: { 204: { type: 'null', description: 'Written.' }, ...problemResponses(400, 401, 403, 413, 414, 415, 500, 503) },
     },
   }, async (request, reply) => {
     const presence = new Map(Object.entries(request.body.kernels).map(([kernelId, running]) => [kernelId.toLowerCase(), running]))
-    await fastify.sweeper.presence.updateKernelPresenceBatch(presence)
+    // Written with the route's agent: its heartbeats vouch only for its own kernels (contract §4).
+    await fastify.sweeper.presence.updateKernelPresenceBatch(request.params.agent_id, presence)
     return reply.code(204).send(null)
   })
 
@@ -107,7 +114,7 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'list. Read-only: nothing is changed. Accepts AGENT_TOKEN as well as API_TOKEN.',
       params: AgentIdParams,
       body: ref(ReconcileRequest),
-      response: { 200: { ...ref(Reconciliation), description: 'What the agent should stop, and what it should run but does not.' }, ...problemResponses(400, 401, 404, 413, 414, 415, 500, 503) },
+      response: { 200: { ...ref(Reconciliation), description: 'What the agent should stop, and what it should run but does not.' }, ...problemResponses(400, 401, 403, 404, 413, 414, 415, 500, 503) },
     },
   }, async (request) => {
     const agentId = request.params.agent_id

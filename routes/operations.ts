@@ -1,14 +1,25 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyBaseLogger } from 'fastify'
 import { Health, Readiness, ref } from '../src/http/schemas.js'
 
 const CHECK_TIMEOUT_MS = 1_000
 
-/** "ok", or why not, within a short bound: a readiness probe must not hang on a hung store. */
-async function check (probe: () => Promise<unknown>): Promise<string> {
+/**
+ * "ok", or why not in the service's own words, naming the store and where it is, within a short
+ * bound: a readiness probe must not hang on a hung store, nor show a client library's error text
+ * (which can carry addresses with credentials) to whoever can reach it. The error itself is logged.
+ */
+async function check (log: FastifyBaseLogger, location: string, probe: () => Promise<unknown>): Promise<string> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<string>((resolve) => { timer = setTimeout(() => { resolve(`no answer within ${CHECK_TIMEOUT_MS} ms`) }, CHECK_TIMEOUT_MS) })
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => { resolve(`${location} gave no answer within ${CHECK_TIMEOUT_MS} ms`) }, CHECK_TIMEOUT_MS)
+  })
+  const answer = probe().then(() => 'ok', (error: unknown) => {
+    log.warn({ err: error, store: location }, 'readiness check failed')
+    return `${location} does not answer`
+  })
   try {
-    return await Promise.race([probe().then(() => 'ok', (error: unknown) => (error as Error).message || String(error)), timeout])
+    return await Promise.race([answer, timeout])
   } finally {
     clearTimeout(timer)
   }
@@ -40,9 +51,10 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
   }, async (_request, reply) => {
+    const { db } = fastify.persistence
     const [database, presence] = await Promise.all([
-      check(() => fastify.persistence.db.query('SELECT 1')),
-      check(() => fastify.sweeper.presence.ping()),
+      check(fastify.log, db.location, () => db.query('SELECT 1')),
+      check(fastify.log, fastify.sweeper.presenceLocation, () => fastify.sweeper.presence.ping()),
     ])
     const ready = database === 'ok' && presence === 'ok'
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: { database, presence } })

@@ -12,7 +12,10 @@ import authPlugin from './plugins/auth.js'
 import errorHandlerPlugin, { toProblem } from './plugins/error-handler.js'
 import { HttpProblem, sendProblem } from './http/problem.js'
 import gracefulClosePlugin from './plugins/graceful-close.js'
+import { httpServerOptions } from './plugins/http-server.js'
+import jsonBodyLimitsPlugin from './plugins/json-body-limits.js'
 import persistencePlugin from './plugins/persistence.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
 import swaggerPlugin from './plugins/swagger.js'
 import sweeperPlugin from './plugins/sweeper.js'
 import validationPlugin from './plugins/validation.js'
@@ -38,6 +41,7 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
     // Creating an embedded database (PGlite's initdb) takes seconds, more on a loaded machine;
     // Fastify's default of 10 s per plugin would fail the start rather than wait for it.
     pluginTimeout: 60_000,
+    ...httpServerOptions(config),
     // Errors raised before routing (a malformed URL, an over-long parameter) are problems too.
     frameworkErrors: (error, _request, reply) => {
       sendProblem(reply, toProblem(error, retryAfterSec) ?? new HttpProblem(400, 'bad-request', 'Bad request', error.message))
@@ -49,7 +53,9 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
 
   // Every body the API takes is JSON: anything else is 415, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain')
+  await fastify.register(jsonBodyLimitsPlugin)
   await fastify.register(gracefulClosePlugin)
+  await fastify.register(securityHeadersPlugin)
   await fastify.register(validationPlugin)
   await fastify.register(errorHandlerPlugin, { retryAfterSec })
   await fastify.register(swaggerPlugin)
@@ -57,7 +63,7 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
     settings: config,
     ...(options.persistence === undefined ? {} : { persistence: options.persistence }),
   })
-  await fastify.register(authPlugin, { apiToken: config.apiToken, agentToken: config.agentToken })
+  await fastify.register(authPlugin, { apiToken: config.apiToken, agentToken: config.agentToken, agentTokenSecret: config.agentTokenSecret })
   await fastify.register(sweeperPlugin, {
     config,
     ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),

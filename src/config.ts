@@ -84,10 +84,14 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL']
 }
 
-/** A token that could never match a request: empty, blank, or with spaces at either end (HTTP trims header values). */
+/** False for a token that could never match a request: empty, blank, or with spaces at either end (HTTP trims header values). */
+export function isUsableToken (value: string): boolean {
+  return /^\S(.*\S)?$/.test(value)
+}
+
 function token (name: string, value: string | undefined): string | null {
   if (value === undefined) return null
-  if (!/^\S(.*\S)?$/.test(value)) throw new Error(`${name} must not be empty, blank, or begin or end with whitespace`)
+  if (!isUsableToken(value)) throw new Error(`${name} must not be empty, blank, or begin or end with whitespace`)
   return value
 }
 

@@ -226,7 +226,7 @@ export interface paths {
         get: operations["getAgent"];
         /**
          * Register an agent
-         * @description Where the agent answers `POST /v1/kernels/running` (or, for older agents, `GET /v1/kernels/{kernel_id}/running`); registering again moves it, and makes it ALIVE: what sweeps learned of its reachability and of its routes, and a decommissioning, are forgotten.
+         * @description Where the agent answers `POST /v1/kernels/running` (or, for older agents, `GET /v1/kernels/{kernel_id}/running`); registering again moves it, and makes it ALIVE: what sweeps learned of its reachability and of its routes, and a decommissioning, are forgotten. The address is stored as its origin (`http(s)://host:port`); one with credentials, a path, an invalid port, a link-local, metadata, multicast or unspecified IP, or (with `AGENT_ADDRESS_ALLOW` set) outside the allowed blocks is refused.
          */
         put: operations["registerAgent"];
         post?: never;
@@ -267,7 +267,7 @@ export interface paths {
         put?: never;
         /**
          * Report kernel heartbeats
-         * @description Writes each kernel's presence as a Backend.AI agent writes it to Valkey. No database lookup: any well-formed kernel id is accepted. Accepts AGENT_TOKEN as well as API_TOKEN.
+         * @description Writes each kernel's presence as a Backend.AI agent writes it to Valkey, naming the agent: a heartbeat vouches only for the agent's own kernels, so a kernel of another agent reported here is still asked about. No database lookup: any well-formed kernel id is accepted. Accepts AGENT_TOKEN as well as API_TOKEN.
          */
         post: operations["reportPresence"];
         delete?: never;
@@ -688,7 +688,10 @@ export interface components {
          *     }
          */
         AgentRegistration: {
-            /** @example http://127.0.0.1:9101 */
+            /**
+             * @description Where the agent answers: stored as its origin, `http(s)://host[:port]`.
+             * @example http://127.0.0.1:9101
+             */
             address: string;
             scaling_group: components["schemas"]["Name"];
         };
@@ -880,9 +883,9 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "unavailable";
             checks: {
-                /** @description "ok", or why not. */
+                /** @description "ok", or why not, naming the store and where it is (never credentials). */
                 database: string;
-                /** @description "ok", or why not. */
+                /** @description "ok", or why not, naming the store and where it is (never credentials). */
                 presence: string;
             };
         };
@@ -913,6 +916,23 @@ export interface components {
             title: string;
             /** @enum {integer} */
             status: 401;
+            detail: string;
+            /**
+             * Format: uuid
+             * @description A failed sweep, recorded under this id.
+             */
+            sweep_id?: string;
+        };
+        /** @description RFC 9457 problem details: An agent's own token on another agent's route: an agent speaks only for itself. */
+        ForbiddenProblem: {
+            /**
+             * @description The stable kind of the error.
+             * @enum {string}
+             */
+            type: "forbidden";
+            title: string;
+            /** @enum {integer} */
+            status: 403;
             detail: string;
             /**
              * Format: uuid
@@ -2173,6 +2193,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["UnauthorizedProblem"];
                 };
             };
+            /** @description An agent's own token on another agent's route: an agent speaks only for itself. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ForbiddenProblem"];
+                };
+            };
             /** @description Request body too large. */
             413: {
                 headers: {
@@ -2263,6 +2292,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["UnauthorizedProblem"];
+                };
+            };
+            /** @description An agent's own token on another agent's route: an agent speaks only for itself. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ForbiddenProblem"];
                 };
             };
             /** @description No such resource. */

@@ -109,7 +109,7 @@ export class ScheduleCoordinator {
       try {
         lock = await this.deps.locks.acquire(handler.lockId, scalingGroup, { lifetimeMs: this.deps.lockLifetimeMs })
       } catch (error) {
-        if (error instanceof LockBusyError) this.deps.metrics.lockBusy.inc({ scaling_group: scalingGroup })
+        if (error instanceof LockBusyError) this.deps.metrics.lockWasBusy(scalingGroup)
         throw error
       }
     }

@@ -27,7 +27,11 @@ export interface KernelInfo extends KernelSpec {
  */
 export type HandlerKernel = Pick<KernelInfo, 'id' | 'agentId' | 'status' | 'version'>
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/**
+ * A UUID in its canonical 8-4-4-4-12 form, in either case (contract: no `urn:uuid:`, no braces);
+ * the `uuid` format of request validation too, so no other spelling reaches Postgres.
+ */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Scaling-group and agent names (contract §3): no path separators, no whitespace, bounded. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
 

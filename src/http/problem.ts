@@ -7,6 +7,7 @@ export const ProblemType = {
   BAD_URL: 'bad-url',
   BAD_REQUEST: 'bad-request',
   UNAUTHORIZED: 'unauthorized',
+  FORBIDDEN: 'forbidden',
   NOT_FOUND: 'not-found',
   LOCK_BUSY: 'lock-busy',
   PRECONDITION_FAILED: 'precondition-failed',

@@ -236,7 +236,12 @@ export const AgentList = Type.Object({
 }, { $id: 'AgentList' })
 
 export const AgentRegistration = Type.Object({
-  address: Type.String({ pattern: '^https?://[^/?#\\s]+$', maxLength: 2048, examples: ['http://127.0.0.1:9101'] }),
+  address: Type.String({
+    pattern: '^https?://[^/?#\\s]+/?$',
+    maxLength: 2048,
+    description: 'Where the agent answers: stored as its origin, `http(s)://host[:port]`.',
+    examples: ['http://127.0.0.1:9101'],
+  }),
   scaling_group: ref(Name),
 }, { $id: 'AgentRegistration', additionalProperties: false, examples: [{ address: 'http://127.0.0.1:9101', scaling_group: 'default' }] })
 
@@ -251,11 +256,8 @@ export const PresenceReport = Type.Object({
   }),
 }, { $id: 'PresenceReport', additionalProperties: false, examples: [{ kernels: { [EXAMPLE_KERNEL_ID]: true } }] })
 
-// Kernel ids an agent lists are cast to Postgres `uuid`: only the canonical spelling (no `urn:uuid:`, no braces).
-const CanonicalUuid = Type.String({ format: 'uuid', pattern: '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$', examples: [EXAMPLE_KERNEL_ID] })
-
 export const ReconcileRequest = Type.Object({
-  kernels: Type.Array(CanonicalUuid, { maxItems: 10_000, description: 'Every kernel the agent runs now (0 to 10,000).' }),
+  kernels: Type.Array(Uuid, { maxItems: 10_000, description: 'Every kernel the agent runs now (0 to 10,000).' }),
 }, { $id: 'ReconcileRequest', additionalProperties: false, examples: [{ kernels: [EXAMPLE_KERNEL_ID, EXAMPLE_DEAD_KERNEL_ID] }] })
 
 export const Reconciliation = Type.Object({
@@ -356,8 +358,8 @@ export const Health = Type.Object({ status: Type.Literal('ok') }, { $id: 'Health
 export const Readiness = Type.Object({
   status: stringEnum(['ok', 'unavailable']),
   checks: Type.Object({
-    database: Type.String({ description: '"ok", or why not.' }),
-    presence: Type.String({ description: '"ok", or why not.' }),
+    database: Type.String({ description: '"ok", or why not, naming the store and where it is (never credentials).' }),
+    presence: Type.String({ description: '"ok", or why not, naming the store and where it is (never credentials).' }),
   }),
 }, { $id: 'Readiness', examples: [{ status: 'ok', checks: { database: 'ok', presence: 'ok' } }] })
 
@@ -398,6 +400,11 @@ const PROBLEMS: Record<number, { id: string, types: readonly ProblemType[], desc
     types: [ProblemType.UNAUTHORIZED],
     description: 'Missing or wrong bearer token.',
     headers: { 'www-authenticate': { type: 'string', description: '`Bearer`.' } },
+  },
+  403: {
+    id: 'ForbiddenProblem',
+    types: [ProblemType.FORBIDDEN],
+    description: "An agent's own token on another agent's route: an agent speaks only for itself.",
   },
   404: { id: 'NotFoundProblem', types: [ProblemType.NOT_FOUND], description: 'No such resource.' },
   409: {

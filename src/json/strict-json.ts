@@ -1,14 +1,4 @@
-import { createScanner, type SyntaxKind } from 'jsonc-parser'
-
-// jsonc-parser declares its token kinds as a `const enum`, which isolated modules cannot inline;
-// these are the same values, checked against its declaration.
-const OPEN_BRACE: SyntaxKind.OpenBraceToken = 1
-const CLOSE_BRACE: SyntaxKind.CloseBraceToken = 2
-const OPEN_BRACKET: SyntaxKind.OpenBracketToken = 3
-const CLOSE_BRACKET: SyntaxKind.CloseBracketToken = 4
-const COMMA: SyntaxKind.CommaToken = 5
-const STRING: SyntaxKind.StringLiteral = 10
-const EOF: SyntaxKind.EOF = 17
+import { JsonToken, JsonTokens } from './json-tokens.js'
 
 /** A JSON object repeats a key: `JSON.parse` would silently keep the last one. */
 export class RepeatedKeyError extends SyntaxError {
@@ -41,34 +31,33 @@ function pointerOf (frames: readonly Frame[]): string {
  * decoding escapes, so `"a"` and `"\u0061"` are one key. `text` must already be valid JSON: a
  * caller that parsed it another way (Fastify's body parser) checks it with this alone.
  *
- * jsonc-parser's scanner does the tokenizing and decoding; the structure is followed with a stack
- * of our own rather than its recursive `visit`, which overflows the call stack on a body nested a
- * few thousand levels deep (a 1 MiB body can nest half a million).
+ * The structure is followed with a stack of our own rather than by recursion, which would overflow
+ * the call stack on a text nested a few thousand levels deep (a 1 MiB body can nest half a million).
  */
 export function * repeatedKeysIn (text: string): Generator<RepeatedKeyError> {
-  const scanner = createScanner(text, true)
+  const tokens = new JsonTokens(text)
   const frames: Frame[] = []
-  let previous: SyntaxKind | undefined
-  for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
+  let previous: JsonToken | undefined
+  for (let token = tokens.next(); token !== JsonToken.END; token = tokens.next()) {
     const top = frames.at(-1)
     switch (token) {
-      case OPEN_BRACE:
+      case JsonToken.OPEN_OBJECT:
         frames.push({ keys: new Set(), key: '', index: 0 })
         break
-      case OPEN_BRACKET:
+      case JsonToken.OPEN_ARRAY:
         frames.push({ keys: null, key: '', index: 0 })
         break
-      case CLOSE_BRACE:
-      case CLOSE_BRACKET:
+      case JsonToken.CLOSE_OBJECT:
+      case JsonToken.CLOSE_ARRAY:
         frames.pop()
         break
-      case COMMA:
+      case JsonToken.COMMA:
         if (top !== undefined) top.index++
         break
-      case STRING:
+      case JsonToken.STRING:
         // In valid JSON, a string right after `{` or after a `,` inside an object is a key.
-        if (top?.keys != null && (previous === OPEN_BRACE || previous === COMMA)) {
-          const key = scanner.getTokenValue()
+        if (top?.keys != null && (previous === JsonToken.OPEN_OBJECT || previous === JsonToken.COMMA)) {
+          const key = tokens.string()
           if (top.keys.has(key)) yield new RepeatedKeyError(key, pointerOf(frames))
           top.keys.add(key)
           top.key = key

@@ -14,6 +14,15 @@ export type AgentStatusCounter = () => Promise<readonly AgentStatusCount[]>
 /** A scrape waits at most this long for the agent counts; past it the gauge is left out of that scrape. */
 const AGENT_COUNT_TIMEOUT_MS = 2_000
 
+/**
+ * Most scaling groups named in labels. Any client with the API token can sweep a made-up group
+ * (an empty sweep is a normal one), and every name would be a series kept forever: past this
+ * many, further groups are counted together under `OTHER_GROUPS`.
+ */
+export const MAX_GROUP_LABELS = 1_000
+/** Not a possible group name (those begin with a letter or digit), so it never mixes with one. */
+export const OTHER_GROUPS = '_other'
+
 /** The service's Prometheus metrics, in a registry of its own (so several apps can live in one process). */
 export class Metrics {
   readonly registry = new Registry()
@@ -101,6 +110,7 @@ export class Metrics {
   })
 
   private countAgents: AgentStatusCounter | undefined
+  private readonly groupsNamed = new Set<string>()
 
   constructor () {
     collectDefaultMetrics({ register: this.registry })
@@ -121,21 +131,34 @@ export class Metrics {
       this.agentCountFailures.inc()
       return
     }
-    for (const group of new Set(counts.map((count) => count.scalingGroup))) {
+    for (const group of new Set(counts.map((count) => this.groupLabel(count.scalingGroup)))) {
       for (const status of AGENT_STATUSES) this.agents.set({ scaling_group: group, status }, 0)
     }
-    for (const { scalingGroup, status, count } of counts) this.agents.inc({ scaling_group: scalingGroup, status }, count)
+    for (const { scalingGroup, status, count } of counts) this.agents.inc({ scaling_group: this.groupLabel(scalingGroup), status }, count)
+  }
+
+  lockWasBusy (scalingGroup: string): void {
+    this.lockBusy.inc({ scaling_group: this.groupLabel(scalingGroup) })
   }
 
   sweepFinished (record: SweepRecord): void {
-    this.sweeps.inc({ scaling_group: record.scalingGroup, outcome: record.outcome })
+    const group = this.groupLabel(record.scalingGroup)
+    this.sweeps.inc({ scaling_group: group, outcome: record.outcome })
     this.sweepDuration.observe({ outcome: record.outcome }, (record.finishedAt.getTime() - record.startedAt.getTime()) / 1000)
-    if (record.outcome === 'guard_tripped') this.guardTrips.inc({ scaling_group: record.scalingGroup })
+    if (record.outcome === 'guard_tripped') this.guardTrips.inc({ scaling_group: group })
     const terminated = new Set(record.terminated)
     for (const failure of record.result.failures) {
       if (terminated.has(failure.kernelId)) this.kernelsTerminated.inc({ reason: failure.reason ?? 'kernel_handler_failure' })
     }
     for (const skipped of record.result.skipped) this.kernelsSkipped.inc({ cause: skipped.cause })
+  }
+
+  /** The group's own label while fewer than `MAX_GROUP_LABELS` are named, `OTHER_GROUPS` after. */
+  private groupLabel (scalingGroup: string): string {
+    if (this.groupsNamed.has(scalingGroup)) return scalingGroup
+    if (this.groupsNamed.size >= MAX_GROUP_LABELS) return OTHER_GROUPS
+    this.groupsNamed.add(scalingGroup)
+    return scalingGroup
   }
 }
 

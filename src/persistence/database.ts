@@ -15,6 +15,8 @@ export interface Session extends Queryable {
  */
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite'
+  /** Where the data is, for operators (`/readyz`, logs): never credentials. */
+  readonly location: string
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>
   /**
    * The rows of one statement, `pageSize` at a time as the server sends them, so a large result is

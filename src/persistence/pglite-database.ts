@@ -19,7 +19,7 @@ export class PGliteDatabase implements Database {
   readonly kind = 'pglite'
   private readonly queryable: Queryable
 
-  private constructor (private readonly db: PGlite) {
+  private constructor (private readonly db: PGlite, readonly location: string) {
     this.queryable = queryableOf(db)
   }
 
@@ -31,7 +31,7 @@ export class PGliteDatabase implements Database {
       // (measured: 739 MB against 299 MB right after start); an embedded sweeper's working set
       // is a few tables of ids.
       postgresqlconf: ['shared_buffers=16MB'],
-    }))
+    }), `embedded PostgreSQL (PGlite) in ${dataDir}`)
   }
 
   query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {

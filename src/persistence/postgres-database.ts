@@ -43,12 +43,24 @@ export function queryableOf (client: pg.Pool | pg.PoolClient): Queryable {
   }
 }
 
+/** `PostgreSQL at host:port/database`, from a connection string, without user or password. */
+function locationOf (connectionString: string): string {
+  try {
+    const url = new URL(connectionString)
+    return `PostgreSQL at ${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}`
+  } catch {
+    return 'PostgreSQL' // a key=value connection string: nothing in it is shown
+  }
+}
+
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres'
+  readonly location: string
   private readonly pool: pg.Pool
   private readonly queryable: Queryable
 
   constructor (private readonly options: PostgresDatabaseOptions) {
+    this.location = locationOf(options.connectionString)
     this.pool = new pg.Pool({ ...this.clientConfig(), max: options.maxConnections ?? 10 })
     // An idle connection the server drops must not crash the process; the pool replaces it.
     this.pool.on('error', () => {})

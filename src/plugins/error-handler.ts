@@ -1,6 +1,7 @@
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { ShuttingDownError, SweepFailedError } from '../coordinator/errors.js'
+import { InvalidAgentAddressError } from '../domain/agent-address.js'
 import { InvalidKernelError } from '../domain/kernel-info.js'
 import { HttpProblem, type ProblemType, sendProblem } from '../http/problem.js'
 import { DatabaseUnavailableError } from '../persistence/database.js'
@@ -42,7 +43,7 @@ export function toProblem (error: unknown, retryAfterSec: number): HttpProblem |
   if (cause instanceof DatabaseUnavailableError) return unavailable('database-unavailable', 'Database unavailable', cause, sweepId)
   if (cause instanceof ShuttingDownError) return unavailable('shutting-down', 'Service shutting down', cause, sweepId)
   if (cause instanceof PreconditionFailedError) return new HttpProblem(412, 'precondition-failed', 'Precondition failed', cause.message)
-  if (cause instanceof BulkUpsertError || cause instanceof InvalidCursorError || cause instanceof InvalidKernelError) {
+  if (cause instanceof BulkUpsertError || cause instanceof InvalidCursorError || cause instanceof InvalidKernelError || cause instanceof InvalidAgentAddressError) {
     return new HttpProblem(400, 'validation-error', 'Invalid request', cause.message)
   }
   const fastifyError = error as Partial<FastifyError>

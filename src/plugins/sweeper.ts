@@ -7,6 +7,7 @@ import { backgroundSweep, pruneOlderThan } from '../coordinator/background-sweep
 import { PeriodicTask } from '../coordinator/periodic-task.js'
 import { ScheduleCoordinator } from '../coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../coordinator/schedule-marker.js'
+import { agentAddressAllowList, type AgentAddressAllowList } from '../domain/agent-address.js'
 import type { AgentId } from '../domain/kernel-info.js'
 import { DecommissionAgentHandler } from '../handlers/decommission-agent.js'
 import { SweepStaleKernelsKernelHandler } from '../handlers/sweep-stale-kernels.js'
@@ -24,6 +25,10 @@ declare module 'fastify' {
       /** The handler that decommissions one agent (rule 14), for the coordinator to run. */
       readonly decommissionHandler: (agentId: AgentId) => DecommissionAgentHandler
       readonly presence: PresenceStore
+      /** Where presence is kept, for operators (`/readyz`): never credentials. */
+      readonly presenceLocation: string
+      /** `AGENT_ADDRESS_ALLOW`: the blocks a registered agent address must be in; null: any address. */
+      readonly agentAddressAllow: AgentAddressAllowList | null
       /** The agents as stage 2 reaches them; told when one registers again. */
       readonly agentClients: Pick<AgentClientPool, 'forget'>
       readonly metrics: Metrics
@@ -40,6 +45,13 @@ export interface SweeperPluginOptions {
   readonly config: Config
   /** How long shutdown waits for running sweeps before stopping them short of writing. */
   readonly shutdownGraceMs?: number
+}
+
+/** `Valkey at host:port/db`, without user or password; or that presence is in process memory. */
+function presenceLocationOf (config: Config): string {
+  if (config.valkeyUrl === null) return 'in-process presence'
+  const url = new URL(config.valkeyUrl)
+  return `Valkey at ${url.hostname}:${url.port || '6379'}/${url.pathname.slice(1) || '0'}`
 }
 
 async function openPresenceStore (config: Config): Promise<PresenceStore> {
@@ -106,7 +118,16 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
   }
 
   const decommissionHandler = (agentId: AgentId): DecommissionAgentHandler => new DecommissionAgentHandler(agentId, logger)
-  fastify.decorate('sweeper', { coordinator, handler, decommissionHandler, presence, agentClients: agentClientPool, metrics })
+  fastify.decorate('sweeper', {
+    coordinator,
+    handler,
+    decommissionHandler,
+    presence,
+    presenceLocation: presenceLocationOf(config),
+    agentAddressAllow: config.agentAddressAllow === null ? null : agentAddressAllowList(config.agentAddressAllow),
+    agentClients: agentClientPool,
+    metrics,
+  })
   fastify.addHook('onReady', async () => {
     // A mark committed sweeps needed but a crash or restart kept from being set (rule 5).
     await scheduleMarker.markNeeded()

@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv'
 import addFormats from 'ajv-formats'
 import fp from 'fastify-plugin'
+import { UUID_PATTERN } from '../domain/kernel-info.js'
 import { SHARED_SCHEMAS } from '../http/schemas.js'
 
 function compiler (options: Options): Ajv {
@@ -12,6 +13,9 @@ function compiler (options: Options): Ajv {
     ...options,
   })
   addFormats.default(ajv)
+  // ajv-formats' `uuid` also passes `urn:uuid:…`, which Postgres refuses (a 500 instead of a 400);
+  // added after it, this one replaces it.
+  ajv.addFormat('uuid', UUID_PATTERN)
   for (const schema of SHARED_SCHEMAS) ajv.addSchema(schema)
   return ajv
 }

@@ -1,11 +1,12 @@
 import type { AgentId, KernelId } from '../domain/kernel-info.js'
 import { classifyPresence, type KernelPresenceStatus } from '../domain/presence.js'
 import type { ScheduleType } from '../domain/schedule-type.js'
-import { PresenceKeys, type PresenceReading, type PresenceRules, type PresenceStore } from './presence-store.js'
+import { type CheckedKernel, PresenceKeys, type PresenceReading, type PresenceRules, type PresenceStore } from './presence-store.js'
 
 interface KernelRecord {
   presence: string | null
   lastPresence: string | null
+  agentId: AgentId | null
   lastCheck: number | null
   expiresAt: number
 }
@@ -35,17 +36,17 @@ export class InProcessPresenceStore implements PresenceStore {
   }
 
   async checkKernelPresenceStatusBatch (
-    kernelIds: readonly KernelId[],
+    kernels: readonly CheckedKernel[],
     agentIds: readonly AgentId[]
   ): Promise<ReadonlyMap<KernelId, KernelPresenceStatus | null>> {
     const now = this.clock()
     const statuses = new Map<KernelId, KernelPresenceStatus | null>()
-    for (const kernelId of kernelIds) {
-      const record = this.live(kernelId, now) ?? { presence: null, lastPresence: null, lastCheck: null, expiresAt: 0 }
+    for (const kernel of kernels) {
+      const record = this.live(kernel.id, now) ?? { presence: null, lastPresence: null, agentId: null, lastCheck: null, expiresAt: 0 }
       record.lastCheck = now
       record.expiresAt = now + this.rules.ttlSec
-      this.kernels.set(kernelId, record)
-      statuses.set(kernelId, classifyPresence(record, now, this.rules.stalenessSec))
+      this.kernels.set(kernel.id, record)
+      statuses.set(kernel.id, classifyPresence(record, kernel.agentId, now, this.rules.stalenessSec))
     }
     for (const agentId of agentIds) {
       this.agentLastChecks.set(agentId, { at: now, expiresAt: now + PresenceKeys.AGENT_LAST_CHECK_TTL_SEC })
@@ -53,7 +54,7 @@ export class InProcessPresenceStore implements PresenceStore {
     return statuses
   }
 
-  async updateKernelPresenceBatch (presence: ReadonlyMap<KernelId, boolean>): Promise<void> {
+  async updateKernelPresenceBatch (agentId: AgentId, presence: ReadonlyMap<KernelId, boolean>): Promise<void> {
     const now = this.clock()
     this.purgeExpired(now)
     for (const [kernelId, running] of presence) {
@@ -61,6 +62,7 @@ export class InProcessPresenceStore implements PresenceStore {
       this.kernels.set(kernelId, {
         presence: running ? '1' : '0',
         lastPresence: String(now),
+        agentId,
         lastCheck: record?.lastCheck ?? null,
         expiresAt: now + this.rules.ttlSec,
       })
@@ -70,7 +72,8 @@ export class InProcessPresenceStore implements PresenceStore {
   async getKernelPresence (kernelId: KernelId): Promise<PresenceReading> {
     const now = this.clock()
     const record = this.live(kernelId, now)
-    const status = record === undefined ? null : classifyPresence(record, now, this.rules.stalenessSec)
+    // No kernel agent to compare with (see the port): the record is read whichever agent wrote it.
+    const status = record === undefined ? null : classifyPresence(record, null, now, this.rules.stalenessSec)
     return status === null ? { presence: null, lastPresence: null } : { presence: status.presence, lastPresence: status.lastPresence }
   }
 

@@ -1,4 +1,4 @@
-import type { AgentId, KernelId } from '../domain/kernel-info.js'
+import type { AgentId, HandlerKernel, KernelId } from '../domain/kernel-info.js'
 import type { HealthCheckStatus, KernelPresenceStatus } from '../domain/presence.js'
 import type { ScheduleType } from '../domain/schedule-type.js'
 
@@ -8,23 +8,33 @@ export interface PresenceReading {
   readonly lastPresence: number | null
 }
 
+/** A kernel as stage 1 checks it: its presence counts only when written by its own agent's heartbeats. */
+export type CheckedKernel = Pick<HandlerKernel, 'id' | 'agentId'>
+
 /** Port to the heartbeat presence store (Valkey, or process memory in embedded mode). */
 export interface PresenceStore {
   /**
    * Stage 1 of the stale check: the presence of every kernel in one round trip, recording the
-   * check itself on the kernels and their agents (contract §4). Kernels with no record map to
-   * `null`. Throws `PresenceUnavailableError` when the store cannot answer, so a sweep never
-   * mistakes an outage for death.
+   * check itself on the kernels and their agents (contract §4). Kernels with no record, or with a
+   * record another agent than theirs wrote, map to `null` (`classifyPresence`). Throws
+   * `PresenceUnavailableError` when the store cannot answer, so a sweep never mistakes an outage
+   * for death.
    */
   checkKernelPresenceStatusBatch (
-    kernelIds: readonly KernelId[],
+    kernels: readonly CheckedKernel[],
     agentIds: readonly AgentId[],
   ): Promise<ReadonlyMap<KernelId, KernelPresenceStatus | null>>
 
-  /** Heartbeats: `true` the kernel runs, `false` it is present but unhealthy. */
-  updateKernelPresenceBatch (presence: ReadonlyMap<KernelId, boolean>): Promise<void>
+  /**
+   * Agent `agentId`'s heartbeats: `true` the kernel runs, `false` it is present but unhealthy. Each
+   * record names the agent, since it vouches only for that agent's kernels.
+   */
+  updateKernelPresenceBatch (agentId: AgentId, presence: ReadonlyMap<KernelId, boolean>): Promise<void>
 
-  /** One kernel's presence, read without side effects. */
+  /**
+   * One kernel's presence, read without side effects. The kernel's agent is not known here, so a
+   * record is read whichever agent wrote it.
+   */
   getKernelPresence (kernelId: KernelId): Promise<PresenceReading>
 
   /** Tells the session-level scheduler there is work for it. */

@@ -3,7 +3,7 @@ import type { AgentId, KernelId } from '../domain/kernel-info.js'
 import { classifyPresence, type KernelPresenceStatus } from '../domain/presence.js'
 import type { ScheduleType } from '../domain/schedule-type.js'
 import {
-  PresenceKeys, type PresenceReading, type PresenceRules, type PresenceStore, PresenceUnavailableError,
+  type CheckedKernel, PresenceKeys, type PresenceReading, type PresenceRules, type PresenceStore, PresenceUnavailableError,
 } from './presence-store.js'
 import { CHECK_PRESENCE_LUA, UPDATE_PRESENCE_LUA } from './valkey-scripts.js'
 
@@ -20,6 +20,8 @@ export interface ValkeyPresenceStoreOptions extends PresenceRules {
 // the next is encoded, and no call holds it for more than a few milliseconds. Measured on 100,000
 // kernels: 1,000-key calls take ~320 ms, one pipeline of 10,000-key calls ~500 ms.
 const CHECK_CHUNK = 1_000
+// The check's reply holds presence, last_presence and agent_id for each kernel, after the time.
+const FIELDS_PER_KERNEL = 3
 type RedisWithScripts = Redis & {
   checkPresence (numberOfKeys: number, ...args: Array<string | number>): Promise<Array<string | null>>
   updatePresence (numberOfKeys: number, ...args: Array<string | number>): Promise<number>
@@ -67,18 +69,18 @@ export class ValkeyPresenceStore implements PresenceStore {
   }
 
   async checkKernelPresenceStatusBatch (
-    kernelIds: readonly KernelId[],
+    kernels: readonly CheckedKernel[],
     agentIds: readonly AgentId[]
   ): Promise<ReadonlyMap<KernelId, KernelPresenceStatus | null>> {
     const statuses = new Map<KernelId, KernelPresenceStatus | null>()
-    if (kernelIds.length === 0) return statuses
+    if (kernels.length === 0) return statuses
     const calls: Array<Promise<Array<string | null>>> = []
-    for (let start = 0; start < kernelIds.length; start += CHECK_CHUNK) {
-      const chunk = kernelIds.slice(start, start + CHECK_CHUNK)
+    for (let start = 0; start < kernels.length; start += CHECK_CHUNK) {
+      const chunk = kernels.slice(start, start + CHECK_CHUNK)
       const agentKeys = start === 0 ? agentIds.map(PresenceKeys.agentLastCheck) : []
       calls.push(this.redis.checkPresence(
         chunk.length + agentKeys.length,
-        ...chunk.map(PresenceKeys.kernel), ...agentKeys,
+        ...chunk.map((kernel) => PresenceKeys.kernel(kernel.id)), ...agentKeys,
         chunk.length, this.rules.ttlSec, PresenceKeys.AGENT_LAST_CHECK_TTL_SEC
       ))
     }
@@ -86,26 +88,27 @@ export class ValkeyPresenceStore implements PresenceStore {
     replies.forEach((fields, index) => {
       const now = Number(fields[0])
       const start = index * CHECK_CHUNK
-      for (let i = 0; start + i < kernelIds.length && i < CHECK_CHUNK; i++) {
-        const presence = fields[1 + 2 * i] ?? null
-        const lastPresence = fields[2 + 2 * i] ?? null
-        statuses.set(kernelIds[start + i]!, classifyPresence({ presence, lastPresence }, now, this.rules.stalenessSec))
+      for (let i = 0; start + i < kernels.length && i < CHECK_CHUNK; i++) {
+        const kernel = kernels[start + i]!
+        const at = 1 + FIELDS_PER_KERNEL * i
+        const raw = { presence: fields[at] ?? null, lastPresence: fields[at + 1] ?? null, agentId: fields[at + 2] ?? null }
+        statuses.set(kernel.id, classifyPresence(raw, kernel.agentId, now, this.rules.stalenessSec))
       }
     })
     return statuses
   }
 
-  async updateKernelPresenceBatch (presence: ReadonlyMap<KernelId, boolean>): Promise<void> {
+  async updateKernelPresenceBatch (agentId: AgentId, presence: ReadonlyMap<KernelId, boolean>): Promise<void> {
     if (presence.size === 0) return
     const keys = [...presence.keys()].map(PresenceKeys.kernel)
     const flags = [...presence.values()].map((running) => (running ? '1' : '0')).join('')
-    await this.run(() => this.redis.updatePresence(keys.length, ...keys, this.rules.ttlSec, flags))
+    await this.run(() => this.redis.updatePresence(keys.length, ...keys, this.rules.ttlSec, flags, agentId))
   }
 
   async getKernelPresence (kernelId: KernelId): Promise<PresenceReading> {
     const replies = await this.run(() => this.redis.pipeline()
       .time()
-      .hmget(PresenceKeys.kernel(kernelId), 'presence', 'last_presence')
+      .hmget(PresenceKeys.kernel(kernelId), 'presence', 'last_presence', 'agent_id')
       .exec())
     const [timeError, time] = replies?.[0] ?? [new Error('no reply')]
     if (timeError !== null && timeError !== undefined) throw unavailable(timeError)
@@ -115,8 +118,9 @@ export class ValkeyPresenceStore implements PresenceStore {
       if (/WRONGTYPE/.test(fieldsError.message)) return { presence: null, lastPresence: null }
       throw unavailable(fieldsError)
     }
-    const [presence, lastPresence] = fields as [string | null, string | null]
-    const status = classifyPresence({ presence, lastPresence }, Number((time as [string, string])[0]), this.rules.stalenessSec)
+    const [presence, lastPresence, agentId] = fields as [string | null, string | null, string | null]
+    // No kernel agent to compare with (see the port): the record is read whichever agent wrote it.
+    const status = classifyPresence({ presence, lastPresence, agentId }, null, Number((time as [string, string])[0]), this.rules.stalenessSec)
     return status === null
       ? { presence: null, lastPresence: null }
       : { presence: status.presence, lastPresence: status.lastPresence }

@@ -144,13 +144,10 @@ export class SessionTerminator implements StaleKernelChecker {
   }
 
   private async suspectsOf (kernels: readonly HandlerKernel[]): Promise<readonly HandlerKernel[]> {
-    const kernelIds: KernelId[] = []
     const agentIds = new Set<AgentId>()
-    for (const kernel of kernels) {
-      kernelIds.push(kernel.id)
-      if (kernel.agentId !== null) agentIds.add(kernel.agentId)
-    }
-    const statuses = await this.presenceStore.checkKernelPresenceStatusBatch(kernelIds, [...agentIds])
+    for (const kernel of kernels) if (kernel.agentId !== null) agentIds.add(kernel.agentId)
+    // Each kernel goes with its agent: only that agent's heartbeat vouches for it.
+    const statuses = await this.presenceStore.checkKernelPresenceStatusBatch(kernels, [...agentIds])
     return kernels.filter((kernel) => isSuspectPresence(statuses.get(kernel.id)))
   }
 

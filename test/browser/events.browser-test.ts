@@ -40,8 +40,9 @@ t.test('EventSource in Chromium follows GET /v1/events/stream', { skip: existsSy
   })
   t.teardown(() => browser.close())
   const page = await browser.newPage()
-  // Any page of the service will do: EventSource is same-origin here, as for a dashboard it serves.
-  await page.goto(`${base}/healthz`)
+  // The Swagger UI page: same-origin, as for a dashboard the service serves, and its policy lets a
+  // script connect back (the API's own answers forbid everything: CSP default-src 'none').
+  await page.goto(`${base}/docs`)
   t.equal(await page.evaluate(FOLLOW), 'open', 'the stream is open')
 
   // A real decommissioning, once the browser listens: its sweep writes the events with its terminations.

@@ -7,7 +7,7 @@ import type { HealthCheckStatus, KernelPresenceStatus } from '../../src/domain/p
 import type { ScheduleType } from '../../src/domain/schedule-type.js'
 import type { Database } from '../../src/persistence/database.js'
 import { LockBusyError, LockExpiredError, type LockFactory, type LockHandle, type LockOptions } from '../../src/persistence/locks/lock-factory.js'
-import type { PresenceChecker } from '../../src/presence/presence-store.js'
+import type { CheckedKernel, PresenceChecker } from '../../src/presence/presence-store.js'
 import type { AgentStatuses } from '../../src/terminator/session-terminator.js'
 import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/stale-kernel-checker.js'
 import type { AgentStatus } from '../../src/domain/agent.js'
@@ -35,16 +35,20 @@ export class FakeTerminator implements StaleKernelChecker {
   }
 }
 
-/** A presence store double: fixed statuses by kernel id; ids it does not know have no record. */
+/**
+ * A presence store double: fixed statuses by kernel id, as if each kernel's own agent had written
+ * them; ids it does not know have no record.
+ */
 export class FakePresenceStore implements PresenceChecker {
   readonly calls: Array<{ kernelIds: readonly KernelId[], agentIds: readonly AgentId[] }> = []
 
   constructor (private readonly statuses: Readonly<Record<KernelId, HealthCheckStatus>>) {}
 
   async checkKernelPresenceStatusBatch (
-    kernelIds: readonly KernelId[],
+    kernels: readonly CheckedKernel[],
     agentIds: readonly AgentId[]
   ): Promise<ReadonlyMap<KernelId, KernelPresenceStatus | null>> {
+    const kernelIds = kernels.map((kernel) => kernel.id)
     this.calls.push({ kernelIds, agentIds })
     const now = Math.floor(Date.now() / 1000)
     return new Map(kernelIds.map((id) => {

@@ -55,7 +55,7 @@ t.test('valid JSON without repeats comes back exactly as JSON.parse gives it', a
 })
 
 t.test('invalid JSON throws the SyntaxError JSON.parse throws, never a repeated key', async (t) => {
-  // jsonc-parser would accept the comment and the trailing comma; JSON.parse is the judge.
+  // A lenient tokenizer would accept the comment and the trailing comma; JSON.parse is the judge.
   for (const text of ['', '{', '{"a":1,}', '{"a":1 /* c */}', '{a:1}', "{'a':1}", '{"a":1}{"a":2}', '{"a":1,"a":}', 'NaN']) {
     const error = t.throws(() => parseStrictJson(text), SyntaxError, JSON.stringify(text))
     t.notOk(error instanceof RepeatedKeyError, `${JSON.stringify(text)}: not a repeated key`)

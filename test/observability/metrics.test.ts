@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { KernelStatus } from '../../src/domain/kernel-status.js'
 import type { SweepRecord } from '../../src/domain/sweep.js'
-import { Metrics } from '../../src/observability/metrics.js'
+import { MAX_GROUP_LABELS, Metrics, OTHER_GROUPS } from '../../src/observability/metrics.js'
 import { AgentRepository } from '../../src/persistence/agent-repository.js'
 import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
 
@@ -84,4 +84,38 @@ t.test('kernel_sweeper_kernels_terminated_total: by reason, lost agents and deco
     '{reason="AGENT_LOST"} 1',
     '{reason="STALE_KERNEL"} 1',
   ], 'only kernels whose status the sweep changed')
+})
+
+t.test('scaling_group labels are bounded: past MAX_GROUP_LABELS groups, the rest count together as _other', async (t) => {
+  const metrics = new Metrics()
+  const sweep = (scalingGroup: string, outcome: SweepRecord['outcome'] = 'completed'): SweepRecord => ({
+    sweepId: randomUUID(),
+    scalingGroup,
+    handler: 'sweep-stale-kernels',
+    dryRun: false,
+    forced: false,
+    outcome,
+    startedAt: new Date(),
+    finishedAt: new Date(),
+    result: { successes: [], failures: [], skipped: [] },
+    terminated: [],
+    error: null,
+  })
+  for (let i = 0; i < MAX_GROUP_LABELS + 500; i++) metrics.sweepFinished(sweep(`made-up-${i}`))
+  metrics.sweepFinished(sweep('made-up-0'))
+  metrics.sweepFinished(sweep(`made-up-${MAX_GROUP_LABELS + 7}`, 'guard_tripped'))
+  metrics.lockWasBusy('made-up-1')
+  metrics.lockWasBusy('yet-another')
+  const sweeps = await samples(metrics, 'kernel_sweeper_sweeps_total')
+  t.equal(sweeps.length, MAX_GROUP_LABELS + 2, 'one series per named group, one _other for each outcome')
+  t.ok(sweeps.includes('{scaling_group="made-up-0",outcome="completed"} 2'), 'a named group keeps its own series')
+  t.ok(sweeps.includes(`{scaling_group="${OTHER_GROUPS}",outcome="completed"} 500`))
+  t.ok(sweeps.includes(`{scaling_group="${OTHER_GROUPS}",outcome="guard_tripped"} 1`))
+  t.same(await samples(metrics, 'kernel_sweeper_guard_trips_total'), [`{scaling_group="${OTHER_GROUPS}"} 1`])
+  t.same(await samples(metrics, 'kernel_sweeper_lock_busy_total'), [`{scaling_group="${OTHER_GROUPS}"} 1`, '{scaling_group="made-up-1"} 1'])
+
+  metrics.countAgentsWith(async () => [{ scalingGroup: 'made-up-2', status: 'ALIVE', count: 3 }, { scalingGroup: 'fresh', status: 'LOST', count: 1 }])
+  const agents = await samples(metrics, 'kernel_sweeper_agents')
+  t.ok(agents.includes('{scaling_group="made-up-2",status="ALIVE"} 3'))
+  t.ok(agents.includes(`{scaling_group="${OTHER_GROUPS}",status="LOST"} 1`), 'the agents gauge shares the bound')
 })

@@ -12,6 +12,7 @@ import t, { type Test } from 'tap'
 import { request, type Dispatcher } from 'undici'
 import { parse } from 'yaml'
 import { SweepOutcome } from '../../src/domain/sweep.js'
+import { agentToken } from '../../src/domain/agent-token.js'
 import { EventRepository } from '../../src/persistence/event-repository.js'
 import { skipWithoutPostgres, TEST_DATABASE_URL, testSchema } from '../helpers/postgres.js'
 import { freePort, OwnRedisServer, skipWithoutRedis } from '../helpers/redis.js'
@@ -61,6 +62,8 @@ const DOCUMENT = `${ROOT}openapi.yaml`
 const PRISM = `${ROOT}node_modules/.bin/prism`
 const PRISM_ERRORS = 'https://stoplight.io/prism/errors#'
 const TOKEN = 'prism-session-token'
+const AGENT_TOKEN_SECRET = 'prism-agent-token-secret'
+const OTHER_AGENT = 'pa-other'
 const MiB = 1024 * 1024
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']
 
@@ -87,7 +90,8 @@ interface Req {
   readonly op: string
   readonly path: string
   /** The right bearer token (default), a wrong one, or no Authorization header. */
-  readonly auth?: 'token' | 'wrong' | 'none'
+  /** `agent`: the agent token of `OTHER_AGENT`, good for that agent's own routes only. */
+  readonly auth?: 'token' | 'wrong' | 'none' | 'agent'
   readonly headers?: Record<string, string>
   /** Sent as `JSON.stringify` makes it: Prism re-serialises JSON bodies the same way. */
   readonly json?: unknown
@@ -109,6 +113,7 @@ function dispatch (base: string, method: string, req: Req): Promise<Dispatcher.R
   const auth = req.auth ?? 'token'
   if (auth === 'token') headers['authorization'] = `Bearer ${TOKEN}`
   if (auth === 'wrong') headers['authorization'] = 'Bearer not-the-token'
+  if (auth === 'agent') headers['authorization'] = `Bearer ${agentToken(AGENT_TOKEN_SECRET, OTHER_AGENT)}`
   let body: string | undefined
   if (req.json !== undefined) {
     body = JSON.stringify(req.json)
@@ -493,7 +498,7 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
   const serviceUrl = `http://127.0.0.1:${servicePort}`
   const liar = await startLyingUpstream(t)
   const [service, strict, lenient, canary] = await Promise.all([
-    startServerProcess(t, { PORT: String(servicePort), DATABASE_URL: postgres.href, VALKEY_URL: redis.url, API_TOKEN: TOKEN, AGENT_RPC_TIMEOUT_MS: '5000' }),
+    startServerProcess(t, { PORT: String(servicePort), DATABASE_URL: postgres.href, VALKEY_URL: redis.url, API_TOKEN: TOKEN, AGENT_TOKEN_SECRET, AGENT_RPC_TIMEOUT_MS: '5000' }),
     startPrism(t, serviceUrl, []),
     startPrism(t, serviceUrl, ['--validate-request=false']),
     startPrism(t, liar, []),
@@ -816,6 +821,11 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
       const none = await session.expect(t, 'direct', { ...req, auth: 'none' }, 401, 'unauthorized')
       t.equal(none.headers['www-authenticate'], 'Bearer', 'WWW-Authenticate')
     }
+  })
+
+  await t.test('403: an agent\'s own token on another agent\'s presence and reconcile routes', async (t) => {
+    await session.expect(t, 'prism', { op: 'POST /v1/agents/{agent_id}/presence', path: '/v1/agents/pa1/presence', json: { kernels: { [kernel.alive]: true } }, auth: 'agent' }, 403, 'forbidden')
+    await session.expect(t, 'prism', { op: RECONCILE, path: '/v1/agents/pa1/reconcile', json: { kernels: [kernel.alive] }, auth: 'agent' }, 403, 'forbidden')
   })
 
   await t.test('400: bad bodies and parameters (Prism refuses them; the lenient proxy checks the service)', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { ScheduleType } from '../../src/domain/schedule-type.js'
 import { InProcessPresenceStore } from '../../src/presence/in-process-presence-store.js'
-import { type PresenceHarness, presenceContract, RULES } from '../helpers/presence-contract.js'
+import { kernelsOf, type PresenceHarness, presenceContract, RULES } from '../helpers/presence-contract.js'
 
 function harness (): PresenceHarness & { store: InProcessPresenceStore, clock: { now: number } } {
   const clock = { now: 1_800_000_000 }
@@ -10,10 +10,10 @@ function harness (): PresenceHarness & { store: InProcessPresenceStore, clock: {
     store,
     clock,
     now: async () => clock.now,
-    writeAgentHeartbeat: async (kernelId, presence, ageSec) => {
+    writeHeartbeat: async (agentId, kernelId, presence, ageSec) => {
       const now = clock.now
       clock.now = now - ageSec
-      await store.updateKernelPresenceBatch(new Map([[kernelId, presence === '1']]))
+      await store.updateKernelPresenceBatch(agentId, new Map([[kernelId, presence === '1']]))
       clock.now = now
     },
     kernelFields: async (kernelId) => {
@@ -22,6 +22,7 @@ function harness (): PresenceHarness & { store: InProcessPresenceStore, clock: {
       const fields: Record<string, string> = {}
       if (record.presence !== null) fields['presence'] = record.presence
       if (record.lastPresence !== null) fields['last_presence'] = record.lastPresence
+      if (record.agentId !== null) fields['agent_id'] = record.agentId
       if (record.lastCheck !== null) fields['last_check'] = String(record.lastCheck)
       return fields
     },
@@ -40,8 +41,8 @@ t.test('presence contract: in-process store', async (t) => {
 
 t.test('in-process records expire after their TTL, as keys do in Valkey', async (t) => {
   const h = harness()
-  await h.store.updateKernelPresenceBatch(new Map([['k1', true]]))
-  await h.store.checkKernelPresenceStatusBatch(['k1'], ['a1'])
+  await h.store.updateKernelPresenceBatch('a1', new Map([['k1', true]]))
+  await h.store.checkKernelPresenceStatusBatch(kernelsOf('a1', 'k1'), ['a1'])
   h.clock.now += RULES.ttlSec - 1
   t.not(await h.kernelFields('k1'), null, 'still there a second before')
   h.clock.now += 1
@@ -49,7 +50,7 @@ t.test('in-process records expire after their TTL, as keys do in Valkey', async 
   t.same(await h.store.getKernelPresence('k1'), { presence: null, lastPresence: null })
   h.clock.now += 1200
   t.equal(h.store.agentLastCheck('a1'), null, 'agent last check expires too')
-  await h.store.updateKernelPresenceBatch(new Map([['k2', false]]))
+  await h.store.updateKernelPresenceBatch('a1', new Map([['k2', false]]))
   t.equal(h.store.rawKernelRecord('k1'), undefined, 'purged')
   await h.store.close()
   t.equal(await h.kernelFields('k2'), null, 'close forgets everything')

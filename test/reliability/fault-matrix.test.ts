@@ -32,7 +32,7 @@ interface Cluster {
 /** An API call, as the tests make it; bodies are whatever JSON came back. */
 type Call = (method: string, url: string, body?: unknown) => Promise<{ status: number, body: any }>
 
-async function cluster (t: Test, call: Call, report: (kernels: ReadonlyMap<string, boolean>) => Promise<void>): Promise<Cluster> {
+async function cluster (t: Test, call: Call, report: (agentId: string, kernels: ReadonlyMap<string, boolean>) => Promise<void>): Promise<Cluster> {
   const plan: Array<[name: string, agent: string, behaviour: KernelBehaviour]> = [
     ['alive1', 'a1', 'running'], ['dead1', 'a1', 'dead'], ['silentAlive', 'a1', 'running'],
     ['alive2', 'a2', 'running'], ['dead2', 'a2', 'dead'], ['hung', 'a3', 'hang'],
@@ -40,7 +40,7 @@ async function cluster (t: Test, call: Call, report: (kernels: ReadonlyMap<strin
   const kernel: Record<string, string> = Object.fromEntries(plan.map(([name]) => [name, randomUUID()]))
   const agents = new Map<string, AgentSimulator>()
   for (const agentId of ['a1', 'a2', 'a3']) {
-    const simulator = await AgentSimulator.start({ agentId, reportPresence: async (_id, kernels) => { await report(kernels) } })
+    const simulator = await AgentSimulator.start({ agentId, reportPresence: async (id, kernels) => { await report(id, kernels) } })
     t.teardown(() => simulator.close())
     agents.set(agentId, simulator)
     await call('PUT', `/v1/agents/${agentId}`, { address: simulator.url, scaling_group: 'default' })
@@ -50,7 +50,8 @@ async function cluster (t: Test, call: Call, report: (kernels: ReadonlyMap<strin
   })
   for (const [name, agent, behaviour] of plan) agents.get(agent)!.setKernel(kernel[name]!, behaviour)
   // Only kernels that really report are present; silentAlive lost its heartbeat but runs.
-  await report(new Map([[kernel['alive1']!, true], [kernel['alive2']!, true]]))
+  await report('a1', new Map([[kernel['alive1']!, true]]))
+  await report('a2', new Map([[kernel['alive2']!, true]]))
   return {
     kernel,
     agents,
@@ -75,7 +76,7 @@ async function inProcessWorld (t: Test, env: Record<string, string> = {}) {
     const response = await test.app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload: payload as object }) })
     return { status: response.statusCode, body: response.body === '' ? null : response.json() }
   }
-  const kernels = await cluster(t, call, (presence) => test.app.sweeper.presence.updateKernelPresenceBatch(presence))
+  const kernels = await cluster(t, call, (agentId, presence) => test.app.sweeper.presence.updateKernelPresenceBatch(agentId, presence))
   const sweep = () => call('POST', '/v1/scaling-groups/default/sweeps', {})
   return { ...test, ...kernels, call, sweep }
 }
@@ -199,7 +200,7 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
       const response = await fetch(`${server.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
       return { status: response.status, body: response.status === 204 ? null : await response.json() }
     }
-    const w = await cluster(t, call, (kernels) => call('POST', '/v1/agents/a1/presence', { kernels: Object.fromEntries(kernels) }).then(() => {}))
+    const w = await cluster(t, call, (agentId, kernels) => call('POST', `/v1/agents/${agentId}/presence`, { kernels: Object.fromEntries(kernels) }).then(() => {}))
     const pending = call('POST', '/v1/scaling-groups/default/sweeps', {})
     while (w.agents.get('a3')!.checksServed === 0) await sleep(10)
     server.child.kill('SIGTERM')
@@ -225,7 +226,7 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
       const response = await fetch(`${base}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
       return { status: response.status, body: response.status === 204 ? null : await response.json() }
     }
-    const w = await cluster(t, callOn(one.url), (kernels) => callOn(one.url)('POST', '/v1/agents/a1/presence', { kernels: Object.fromEntries(kernels) }).then(() => {}))
+    const w = await cluster(t, callOn(one.url), (agentId, kernels) => callOn(one.url)('POST', `/v1/agents/${agentId}/presence`, { kernels: Object.fromEntries(kernels) }).then(() => {}))
     const answers = await Promise.all([one.url, two.url].map((base) => callOn(base)('POST', '/v1/scaling-groups/default/sweeps', {})))
     t.same(answers.map((a) => a.status).sort(), [201, 409], 'one sweeps, the other is told a sweep is in progress')
     const done = answers.find((a) => a.status === 201)!

@@ -21,7 +21,7 @@ async function group (t: Test, total: number, dead: number) {
     payload: { kernels: ids.map((id) => ({ kernel_id: id, session_id: randomUUID(), scaling_group: 'default', agent_id: 'a1', status: 'RUNNING' })) },
   })
   ids.forEach((id, i) => { agent.setKernel(id, i < dead ? 'dead' : 'running') })
-  await test.app.sweeper.presence.updateKernelPresenceBatch(new Map(ids.slice(dead).map((id) => [id, true])))
+  await test.app.sweeper.presence.updateKernelPresenceBatch('a1', new Map(ids.slice(dead).map((id) => [id, true])))
   const sweep = async (body: Record<string, boolean> = {}) =>
     (await test.app.inject({ method: 'POST', url: '/v1/scaling-groups/default/sweeps', payload: body })).json()
   return { ...test, ids, deadIds: ids.slice(0, dead), aliveIds: ids.slice(dead), sweep }

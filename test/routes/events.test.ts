@@ -454,7 +454,7 @@ t.test('a keep-alive comment whenever the stream has sent none for the interval'
   await app.register(validationPlugin)
   await app.register(errorHandlerPlugin, { retryAfterSec: 1 })
   await app.register(persistencePlugin, { settings: { databaseUrl: null, dataDir: 'memory://' } })
-  await app.register(authPlugin, { apiToken: null, agentToken: null })
+  await app.register(authPlugin, { apiToken: null, agentToken: null, agentTokenSecret: null })
   await app.register(eventsRoutes, { keepAliveMs: 100 })
   t.teardown(() => app.close())
   const base = await listening(app)

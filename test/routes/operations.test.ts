@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { PostgresDatabase } from '../../src/persistence/postgres-database.js'
 import { testApp } from '../helpers/app.js'
 import { skipWithoutPostgres } from '../helpers/postgres.js'
 import { freePort, skipWithoutRedis } from '../helpers/redis.js'
@@ -34,7 +35,7 @@ t.test('operations on real stores', { skip: (await skipWithoutPostgres()) || (aw
     t.equal(response.statusCode, 503)
     t.equal(response.json().checks.database, 'ok')
     t.not(response.json().checks.presence, 'ok')
-    t.match(response.json().checks.presence, /presence store unavailable/)
+    t.match(response.json().checks.presence, /^Valkey at 127\.0\.0\.1:\d+\/0 (does not answer|gave no answer within 1000 ms)$/, 'in its own words, naming the store')
     t.ok(Date.now() - started < 1_500)
     t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
 
@@ -46,6 +47,18 @@ t.test('operations on real stores', { skip: (await skipWithoutPostgres()) || (aw
     const recorded = await app.inject({ method: 'GET', url: `/v1/sweeps/${failed.json().sweep_id}` })
     t.match(recorded.json(), { outcome: 'failed', terminated: [] }, 'and is recorded')
     t.equal((await app.inject({ method: 'GET', url: '/v1/kernels/6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30' })).json().status, 'RUNNING')
+  })
+
+  await t.test('/readyz names where a store is, never its credentials', async (t) => {
+    const port = await freePort()
+    const { app } = await testApp(t, REDIS_DB, { VALKEY_URL: `redis://sweeper:hunter2@127.0.0.1:${port}/2` })
+    const response = await app.inject({ method: 'GET', url: '/readyz' })
+    t.equal(response.statusCode, 503)
+    t.match(response.json().checks.presence, new RegExp(`^Valkey at 127\\.0\\.0\\.1:${port}/2 `))
+    t.notMatch(response.body, /hunter2|sweeper@/)
+    const db = new PostgresDatabase({ connectionString: 'postgres://sweeper:hunter2@db.internal:5433/kernels?sslmode=require' })
+    t.equal(db.location, 'PostgreSQL at db.internal:5433/kernels')
+    await db.close()
   })
 
   await t.test('/metrics speaks Prometheus and counts sweeps', async (t) => {

@@ -392,7 +392,7 @@ t.test('mixed agents in one check: batch agents asked once each, v1 agents per k
   }
   // One more, with a heartbeat: alive in stage 1, nobody asked about it.
   const reporting = runningKernel('batch')
-  await w.presenceStore.updateKernelPresenceBatch(new Map([[reporting.id, true]]))
+  await w.presenceStore.updateKernelPresenceBatch('batch', new Map([[reporting.id, true]]))
 
   const check = await w.terminator.checkStaleKernels(KernelPages.of([...kernels, reporting]))
 

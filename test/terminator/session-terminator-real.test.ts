@@ -47,7 +47,7 @@ async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300, 
       const simulator = await AgentSimulator.start({
         agentId,
         batch,
-        reportPresence: async (_agentId, kernels) => { await presenceStore.updateKernelPresenceBatch(kernels) },
+        reportPresence: async (agentId, kernels) => { await presenceStore.updateKernelPresenceBatch(agentId, kernels) },
       })
       simulators.push(simulator)
       await agents.upsert({ id: agentId, address: simulator.url, scalingGroup: 'default' })

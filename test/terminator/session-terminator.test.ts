@@ -202,10 +202,10 @@ t.test('a read that fails half-way fails the check: no agent is asked, and the c
   const broken = new Error('connection to the database lost')
   let settled = 0
   const slowStore: PresenceChecker = {
-    checkKernelPresenceStatusBatch: async (kernelIds) => {
+    checkKernelPresenceStatusBatch: async (kernels) => {
       await new Promise((resolve) => setTimeout(resolve, 30))
       settled++
-      return new Map(kernelIds.map((id) => [id, null]))
+      return new Map(kernels.map((kernel) => [kernel.id, null]))
     },
   }
   const agentClientPool = new FakeAgentClientPool({ [first[0]!.id]: { running: false } })
