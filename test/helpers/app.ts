@@ -4,8 +4,7 @@ import type { Test } from 'tap'
 import { buildApp, type BuildAppOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { testSchema } from './postgres.js'
-import { Redis } from 'ioredis'
-import { OwnRedisServer, testRedisDb } from './redis.js'
+import { testRedisDb } from './redis.js'
 
 export interface TestApp {
   readonly app: FastifyInstance
@@ -17,13 +16,13 @@ export interface TestApp {
 }
 
 /**
- * The service on real Postgres (a schema of its own) and real Redis — database `redisDb` of the
- * shared server, which the calling file owns, or with `'own'` a redis-server of the test's own —
- * background sweeps off unless `env` turns them on. Closed at teardown.
+ * The service on real Postgres (a schema of its own) and real Redis (a redis-server of the test's
+ * own; database `redisDb` in its URL, 0 for `'own'`), background sweeps off unless `env` turns
+ * them on. Closed at teardown.
  */
 export async function testApp (t: Test, redisDb: number | 'own', env: Record<string, string> = {}, options: BuildAppOptions = {}): Promise<TestApp> {
   const schema = await testSchema(t)
-  const { url: valkeyUrl, raw } = redisDb === 'own' ? await ownRedis(t) : await testRedisDb(t, redisDb)
+  const { url: valkeyUrl, raw } = await testRedisDb(t, redisDb === 'own' ? 0 : redisDb)
   const databaseUrl = `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
   return openTestApp(t, { DATABASE_URL: databaseUrl, VALKEY_URL: valkeyUrl, ...env }, options, { raw, databaseUrl, valkeyUrl })
 }
@@ -49,11 +48,4 @@ async function openTestApp (
   t.teardown(() => app.close())
   await app.ready()
   return { app, logs, raw: stores.raw, databaseUrl: stores.databaseUrl, valkeyUrl: stores.valkeyUrl }
-}
-
-async function ownRedis (t: Test): Promise<{ url: string, raw: Redis }> {
-  const server = await OwnRedisServer.start(t)
-  const raw = new Redis(server.url)
-  t.teardown(() => { raw.disconnect() })
-  return { url: server.url, raw }
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -6,45 +6,33 @@ import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { skipUnlessAvailable } from './services.js'
 
-/** The shared server CI and the dev machines run. */
-export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
+let missing: Promise<string | null> | undefined
 
-let reachable: Promise<string | null> | undefined
-
-function whyUnreachable (): Promise<string | null> {
-  reachable ??= (async () => {
-    const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      await client.ping()
-      return null
-    } catch (error) {
-      return `Redis at ${TEST_REDIS_URL} does not answer: ${(error as Error).message}`
-    } finally {
-      client.disconnect()
-    }
-  })()
-  return reachable
+/** Tests run redis-servers of their own: what they need is the program, not a server someone runs. */
+function whyMissing (): Promise<string | null> {
+  missing ??= Promise.resolve().then(() => {
+    const version = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
+    return version.status === 0 ? null : `redis-server cannot be run: ${version.error?.message ?? version.stderr}`
+  })
+  return missing
 }
 
 /** For `t.test(name, { skip }, …)`; see `skipUnlessAvailable`. */
 export function skipWithoutRedis (): Promise<string | false> {
-  return skipUnlessAvailable(whyUnreachable())
+  return skipUnlessAvailable(whyMissing())
 }
 
 /**
- * A database number of the shared server for one test file, flushed before use and at teardown.
- * Each file that uses Redis names its own number (1–15), so files can run in parallel.
+ * A Redis database for one test, on a redis-server of the test's own, started for it and stopped
+ * at its teardown: a test never reads, writes or flushes data it did not create (a developer's
+ * Redis at 6379 is somebody's data). `db` is the database number in the URL, as the service is
+ * configured in production (Backend.AI uses 2).
  */
 export async function testRedisDb (t: Test, db: number): Promise<{ url: string, raw: Redis }> {
-  const url = `${TEST_REDIS_URL}/${db}`
+  const server = await OwnRedisServer.start(t)
+  const url = `redis://127.0.0.1:${server.port}/${db}`
   const raw = new Redis(url)
-  await raw.flushdb()
-  t.teardown(async () => {
-    await raw.flushdb()
-    raw.disconnect()
-  })
+  t.teardown(() => { raw.disconnect() })
   return { url, raw }
 }
 
