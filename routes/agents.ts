@@ -158,7 +158,7 @@ const agentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       if (agent === null) throw notFound(`agent ${agentId}`)
       const { dry_run: dryRun = false, force = false } = request.body
       const sweep = await fastify.sweeper.coordinator.processKernelSchedule(
-        fastify.sweeper.decommissionHandler(agentId), agent.scalingGroup, { dryRun, force })
+        fastify.sweeper.decommissionHandler(agentId), agent.scalingGroup, { dryRun, force, requestId: request.id })
       return reply.code(201).header('location', `/v1/sweeps/${sweep.sweepId}`).send(sweepToWire(sweep))
     })
   })

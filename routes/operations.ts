@@ -28,6 +28,7 @@ async function check (log: FastifyBaseLogger, location: string, probe: () => Pro
 /** Probes and metrics for operators and orchestrators; open even when the API needs a token. */
 const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/healthz', {
+    config: { probe: true },
     schema: {
       operationId: 'getHealth',
       tags: ['operations'],
@@ -39,6 +40,7 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/readyz', {
+    config: { probe: true },
     schema: {
       operationId: 'getReadiness',
       tags: ['operations'],
@@ -61,6 +63,7 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/metrics', {
+    config: { probe: true },
     schema: {
       operationId: 'getMetrics',
       tags: ['operations'],

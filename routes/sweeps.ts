@@ -41,7 +41,7 @@ const sweepsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { dry_run: dryRun = false, force = false } = request.body
     const sweep = await fastify.sweeper.coordinator.processKernelSchedule(
-      fastify.sweeper.handler, request.params.scaling_group, { dryRun, force })
+      fastify.sweeper.handler, request.params.scaling_group, { dryRun, force, requestId: request.id })
     return reply.code(201).header('location', `/v1/sweeps/${sweep.sweepId}`).type(JSON_TYPE).send(jsonStream<SweepWire>(sweepJsonChunks(sweep)))
   })
 

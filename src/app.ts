@@ -12,9 +12,11 @@ import authPlugin from './plugins/auth.js'
 import errorHandlerPlugin, { toProblem } from './plugins/error-handler.js'
 import { HttpProblem, sendProblem } from './http/problem.js'
 import gracefulClosePlugin from './plugins/graceful-close.js'
+import httpMetricsPlugin from './plugins/http-metrics.js'
 import { httpServerOptions } from './plugins/http-server.js'
 import jsonBodyLimitsPlugin from './plugins/json-body-limits.js'
 import persistencePlugin from './plugins/persistence.js'
+import requestLoggingPlugin, { requestIdOptions } from './plugins/request-logging.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import swaggerPlugin from './plugins/swagger.js'
 import sweeperPlugin from './plugins/sweeper.js'
@@ -42,6 +44,7 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
     // Fastify's default of 10 s per plugin would fail the start rather than wait for it.
     pluginTimeout: 60_000,
     ...httpServerOptions(config),
+    ...requestIdOptions(),
     // Errors raised before routing (a malformed URL, an over-long parameter) are problems too.
     frameworkErrors: (error, _request, reply) => {
       sendProblem(reply, toProblem(error, retryAfterSec) ?? new HttpProblem(400, 'bad-request', 'Bad request', error.message))
@@ -53,6 +56,7 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
 
   // Every body the API takes is JSON: anything else is 415, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain')
+  await fastify.register(requestLoggingPlugin)
   await fastify.register(jsonBodyLimitsPlugin)
   await fastify.register(gracefulClosePlugin)
   await fastify.register(securityHeadersPlugin)
@@ -68,6 +72,7 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
     config,
     ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
   })
+  await fastify.register(httpMetricsPlugin)
 
   await fastify.register(operationsRoutes)
   await fastify.register(sweepsRoutes)

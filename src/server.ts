@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './config.js'
+import { PACKAGE_VERSION } from './package-info.js'
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './plugins/sweeper.js'
 
 // What closing needs beyond the sweeps' grace: aborting their agent calls, recording them failed,
@@ -27,7 +28,11 @@ closeWithGrace({ delay: DEFAULT_SHUTDOWN_GRACE_MS + CLOSE_MARGIN_MS, logger: app
 })
 
 try {
-  await app.listen({ host: config.host, port: config.port })
+  const address = await app.listen({ host: config.host, port: config.port })
+  // What an on-call needs first: which build, on which stores (never their credentials).
+  app.log.info({
+    version: PACKAGE_VERSION, address, database: app.persistence.db.location, presence: app.sweeper.presenceLocation, node: process.version,
+  }, 'kernel-sweeper started')
 } catch (err) {
   app.log.fatal({ err }, 'could not start')
   process.exit(1)

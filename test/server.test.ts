@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
+import { PACKAGE_VERSION } from '../src/package-info.js'
 import { migrationVersions } from './helpers/postgres.js'
 
 const run = promisify(execFile)
@@ -50,6 +51,9 @@ t.test('the built server migrates its embedded database, answers /healthz, and s
   t.equal(code, 0, 'exits cleanly')
   t.ok(logs.some((entry) => entry['msg'] === 'shutting down' && entry['signal'] === 'SIGTERM'), 'logs the shutdown')
   t.ok(logs.every((entry) => typeof entry['level'] === 'number' && typeof entry['time'] === 'number'), 'pino JSON logs')
+  t.match(logs.find((entry) => entry['msg'] === 'kernel-sweeper started'), {
+    version: PACKAGE_VERSION, address: baseUrl, database: `embedded PostgreSQL (PGlite) in ${dataDir}`, presence: 'in-process presence', node: process.version,
+  }, 'the start-up line names the build and its stores')
 
   const { stdout } = await run(process.execPath, ['dist/src/persistence/migrate-command.js'], { env: { ...embeddedEnv, DATA_DIR: dataDir } })
   t.match(stdout, /is up to date/, 'the server had migrated the database it kept')

@@ -25,7 +25,12 @@ import type { ScheduleMarker } from './schedule-marker.js'
 export interface SweepOptions {
   readonly dryRun?: boolean
   readonly force?: boolean
+  /** The API request that asked for the sweep: its lines carry the id, so a caller can follow it. */
+  readonly requestId?: string
 }
+
+/** Who started a sweep, for the logs: a call to the API, or the background timer. */
+type SweepTrigger = 'api' | 'background'
 
 export interface ScheduleCoordinatorDeps {
   readonly kernels: Pick<KernelRepository, 'searchKernelsForHandler' | 'countKernels'>
@@ -65,7 +70,7 @@ export class ScheduleCoordinator {
    * `SweepFailedError` (recorded, with the cause) when the sweep could not finish.
    */
   processKernelSchedule (handler: KernelLifecycleHandler, scalingGroup: string, options: SweepOptions = {}): Promise<SweepRecord> {
-    return this.track(this.locked(handler, scalingGroup, options, async () => true)) as Promise<SweepRecord>
+    return this.track(this.locked(handler, scalingGroup, options, 'api', async () => true)) as Promise<SweepRecord>
   }
 
   /**
@@ -73,7 +78,7 @@ export class ScheduleCoordinator {
    * lock, so instances sharing a database sweep each group once per period between them.
    */
   sweepIfDue (handler: KernelLifecycleHandler, scalingGroup: string, withinMs: number): Promise<SweepRecord | null> {
-    return this.track(this.locked(handler, scalingGroup, {}, async () => {
+    return this.track(this.locked(handler, scalingGroup, {}, 'background', async () => {
       const last = await this.deps.sweeps.lastStartedAt(scalingGroup, handler.name)
       return last === null || Date.now() - last.getTime() >= withinMs
     }))
@@ -101,6 +106,7 @@ export class ScheduleCoordinator {
     handler: KernelLifecycleHandler,
     scalingGroup: string,
     options: SweepOptions,
+    trigger: SweepTrigger,
     due: () => Promise<boolean>
   ): Promise<SweepRecord | null> {
     if (this.shutdown.signal.aborted) throw new ShuttingDownError('the service is shutting down')
@@ -116,7 +122,8 @@ export class ScheduleCoordinator {
     try {
       if (!await due()) return null
       const sweepId = randomUUID()
-      return await logContext.run({ sweep_id: sweepId, scaling_group: scalingGroup }, () =>
+      const context = { sweep_id: sweepId, scaling_group: scalingGroup, trigger, ...(options.requestId === undefined ? {} : { request_id: options.requestId }) }
+      return await logContext.run(context, () =>
         this.sweep(sweepId, handler, scalingGroup, options, lock))
     } finally {
       await lock?.release()
@@ -142,6 +149,7 @@ export class ScheduleCoordinator {
     let result = EMPTY_RESULT
     let kernelCount = 0
     let record: SweepRecord
+    logger.info({ handler: handler.name, dry_run: base.dryRun, forced: base.forced }, 'sweep started')
     const pages = this.deps.kernels.searchKernelsForHandler(scalingGroup, handler.targetKernelStatuses, handler.targetAgentId)
     try {
       result = await handler.execute(scalingGroup, pages, this.shutdown.signal)
@@ -176,7 +184,17 @@ export class ScheduleCoordinator {
         .catch((error: unknown) => { logger.error({ err: error }, 'post-processing failed') })
     }
     this.deps.metrics.sweepFinished(record)
-    logger.info({ outcome: record.outcome, kernels: kernelCount, terminated: record.terminated.length, skipped: result.skipped.length }, 'sweep finished')
+    logger.info({
+      handler: handler.name,
+      outcome: record.outcome,
+      dry_run: base.dryRun,
+      forced: base.forced,
+      duration_ms: record.finishedAt.getTime() - record.startedAt.getTime(),
+      kernels: kernelCount,
+      failures: record.result.failures.length,
+      terminated: record.terminated.length,
+      skipped: result.skipped.length,
+    }, 'sweep finished')
     return record
   }
 

@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { AGENT_STATUSES, type AgentStatus } from '../domain/agent.js'
+import { SkipCause } from '../domain/results.js'
 import type { SweepRecord } from '../domain/sweep.js'
+import { PACKAGE_VERSION } from '../package-info.js'
 
 /** How many agents of a scaling group are in a status, as the database has it at scrape time. */
 export interface AgentStatusCount {
@@ -11,8 +13,21 @@ export interface AgentStatusCount {
 
 export type AgentStatusCounter = () => Promise<readonly AgentStatusCount[]>
 
+/** A store's check at scrape time: resolves when it answers. */
+export type StoreProbe = () => Promise<unknown>
+
+export interface MetricsOptions {
+  /** The reasons a kernel can be terminated for: their series exist from the start, at 0. */
+  readonly terminationReasons?: readonly string[]
+}
+
+/** A heartbeat request (`POST /v1/agents/{id}/presence`): written, or refused (auth, body, store). */
+export type HeartbeatOutcome = 'accepted' | 'refused'
+
 /** A scrape waits at most this long for the agent counts; past it the gauge is left out of that scrape. */
 const AGENT_COUNT_TIMEOUT_MS = 2_000
+/** A store that has not answered a scrape's check within this is down for that scrape. */
+const STORE_PROBE_TIMEOUT_MS = 1_000
 
 /**
  * Most scaling groups named in labels. Any client with the API token can sweep a made-up group
@@ -91,6 +106,44 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  readonly httpRequestDuration = new Histogram({
+    name: 'kernel_sweeper_http_request_duration_seconds',
+    help: 'HTTP requests answered, by method, route (the path template; "unmatched" for none) and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  })
+
+  readonly heartbeats = new Counter({
+    name: 'kernel_sweeper_heartbeat_requests_total',
+    help: 'Presence requests from agents, by outcome: accepted (written) or refused (authentication, body, or presence store).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  })
+
+  readonly lastSuccessfulSweep = new Gauge({
+    name: 'kernel_sweeper_last_successful_sweep_timestamp_seconds',
+    help: 'When the newest completed sweep of a scaling group finished (Unix time), as this instance saw it.',
+    labelNames: ['scaling_group'] as const,
+    registers: [this.registry],
+  })
+
+  readonly buildInfo = new Gauge({
+    name: 'kernel_sweeper_build_info',
+    help: 'Always 1; the labels say which build runs.',
+    labelNames: ['version', 'node_version'] as const,
+    registers: [this.registry],
+  })
+
+  /** Checked at every scrape, like `/readyz`: 1 when the store answered within a second, else 0. */
+  readonly storeUp = new Gauge({
+    name: 'kernel_sweeper_store_up',
+    help: 'Whether a store answered its check at scrape time (1) or not (0), by store: database, presence.',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+    collect: () => this.collectStores(),
+  })
+
   readonly agentCountFailures = new Counter({
     name: 'kernel_sweeper_agents_count_failures_total',
     help: 'Scrapes in which the agents by status could not be counted (the kernel_sweeper_agents gauge is then left out).',
@@ -110,10 +163,36 @@ export class Metrics {
   })
 
   private countAgents: AgentStatusCounter | undefined
+  private storeProbes: Readonly<Record<string, StoreProbe>> = {}
   private readonly groupsNamed = new Set<string>()
 
-  constructor () {
+  constructor (options: MetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry })
+    this.buildInfo.set({ version: PACKAGE_VERSION, node_version: process.version }, 1)
+    // Series that exist before their first event, so a rate() or an alert sees 0, not nothing.
+    for (const reason of options.terminationReasons ?? []) this.kernelsTerminated.inc({ reason }, 0)
+    for (const cause of Object.values(SkipCause)) this.kernelsSkipped.inc({ cause }, 0)
+    for (const outcome of ['accepted', 'refused'] as const) this.heartbeats.inc({ outcome }, 0)
+  }
+
+  /** How `kernel_sweeper_store_up` checks each store at scrape time. */
+  probeStoresWith (probes: Readonly<Record<string, StoreProbe>>): void {
+    this.storeProbes = probes
+  }
+
+  requestAnswered (method: string, route: string | undefined, status: number, seconds: number): void {
+    this.httpRequestDuration.observe({ method, route: route ?? 'unmatched', status: String(status) }, seconds)
+  }
+
+  heartbeat (outcome: HeartbeatOutcome): void {
+    this.heartbeats.inc({ outcome })
+  }
+
+  private async collectStores (): Promise<void> {
+    await Promise.all(Object.entries(this.storeProbes).map(async ([store, probe]) => {
+      const up = await withTimeout(probe(), STORE_PROBE_TIMEOUT_MS).then(() => 1, () => 0)
+      this.storeUp.set({ store }, up)
+    }))
   }
 
   /** How `kernel_sweeper_agents` is counted at scrape time; without it the gauge has no series. */
@@ -146,6 +225,7 @@ export class Metrics {
     this.sweeps.inc({ scaling_group: group, outcome: record.outcome })
     this.sweepDuration.observe({ outcome: record.outcome }, (record.finishedAt.getTime() - record.startedAt.getTime()) / 1000)
     if (record.outcome === 'guard_tripped') this.guardTrips.inc({ scaling_group: group })
+    if (record.outcome === 'completed') this.lastSuccessfulSweep.set({ scaling_group: group }, record.finishedAt.getTime() / 1000)
     const terminated = new Set(record.terminated)
     for (const failure of record.result.failures) {
       if (terminated.has(failure.kernelId)) this.kernelsTerminated.inc({ reason: failure.reason ?? 'kernel_handler_failure' })

@@ -9,8 +9,8 @@ import { ScheduleCoordinator } from '../coordinator/schedule-coordinator.js'
 import { ScheduleMarker } from '../coordinator/schedule-marker.js'
 import { agentAddressAllowList, type AgentAddressAllowList } from '../domain/agent-address.js'
 import type { AgentId } from '../domain/kernel-info.js'
-import { DecommissionAgentHandler } from '../handlers/decommission-agent.js'
-import { SweepStaleKernelsKernelHandler } from '../handlers/sweep-stale-kernels.js'
+import { AGENT_DECOMMISSIONED_REASON, DecommissionAgentHandler } from '../handlers/decommission-agent.js'
+import { AGENT_LOST_REASON, STALE_KERNEL_REASON, SweepStaleKernelsKernelHandler } from '../handlers/sweep-stale-kernels.js'
 import { Metrics } from '../observability/metrics.js'
 import { InProcessPresenceStore } from '../presence/in-process-presence-store.js'
 import type { PresenceStore } from '../presence/presence-store.js'
@@ -66,9 +66,10 @@ async function openPresenceStore (config: Config): Promise<PresenceStore> {
 /** The composition root of a sweep: presence, agents, terminator, handler, coordinator, timers. */
 export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS }) => {
   const { persistence } = fastify
-  const metrics = new Metrics()
+  const metrics = new Metrics({ terminationReasons: [STALE_KERNEL_REASON, AGENT_LOST_REASON, AGENT_DECOMMISSIONED_REASON] })
   metrics.countAgentsWith(() => persistence.agents.countByStatus())
   const presence = await openPresenceStore(config)
+  metrics.probeStoresWith({ database: () => persistence.db.query('SELECT 1'), presence: () => presence.ping() })
   const httpAgents = new HttpAgentClientPool({
     directory: persistence.agents, timeoutMs: config.agentRpcTimeoutMs, batchRetryMs: config.agentBatchRetrySec * 1000,
   })
