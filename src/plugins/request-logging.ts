@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 
 declare module 'fastify' {
@@ -17,15 +17,14 @@ const REQUEST_ID = /^[\w.:/+=-]{1,128}$/
  * its call into these logs), a fresh UUID otherwise; logged as `request_id`. Fastify's own
  * two lines per request are replaced by the plugin's one.
  */
-export function requestIdOptions (): Pick<FastifyServerOptions, 'genReqId' | 'requestIdHeader' | 'requestIdLogLabel' | 'disableRequestLogging'> {
+export function requestIdOptions (): Pick<FastifyServerOptions, 'genReqId' | 'requestIdHeader' | 'logController'> {
   return {
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
-    requestIdLogLabel: 'request_id',
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
   }
 }
 
