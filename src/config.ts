@@ -110,6 +110,18 @@ function cidrList (value: string | undefined): readonly string[] | null {
   return blocks
 }
 
+/** The prefixes of the service's own variables: a name with one of them that is not a setting is most likely a typo. */
+const OWN_PREFIXES = /^(SWEEP|AGENT|PRESENCE|GUARD|VALKEY)_/
+
+/**
+ * Variables that look like settings of this service but are none (`SWEEP_INTERVAL` for
+ * `SWEEP_INTERVAL_SEC`): the service would silently run with the default, so the start warns.
+ */
+export function unknownSettings (env: Record<string, string | undefined> = process.env): string[] {
+  const known = new Set(Object.keys(EnvSchema.properties))
+  return Object.keys(env).filter((name) => OWN_PREFIXES.test(name) && !known.has(name)).sort()
+}
+
 /** Reads the configuration; throws, naming the variable, when a value is out of range or settings exclude each other. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema<Env>({ schema: EnvSchema, data: env })
@@ -119,6 +131,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   // Agent tokens without an API token would leave every other route open while seeming secured.
   if (apiToken === null && (agentToken !== null || agentTokenSecret !== null)) {
     throw new Error('AGENT_TOKEN and AGENT_TOKEN_SECRET need API_TOKEN: without it every other route is open')
+  }
+  // A record that expires before it can be stale never reads STALE: every quiet kernel would
+  // become "no record" sooner than the staleness rule says.
+  if (parsed.PRESENCE_TTL_SEC <= parsed.PRESENCE_STALENESS_SEC) {
+    throw new Error(`PRESENCE_TTL_SEC (${parsed.PRESENCE_TTL_SEC}) must be greater than PRESENCE_STALENESS_SEC (${parsed.PRESENCE_STALENESS_SEC})`)
   }
   return {
     host: parsed.HOST,

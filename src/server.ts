@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { loadConfig, type Config } from './config.js'
+import { loadConfig, unknownSettings, type Config } from './config.js'
 import { PACKAGE_VERSION } from './package-info.js'
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './plugins/sweeper.js'
 
@@ -18,6 +18,8 @@ try {
   process.exit(1)
 }
 const app = await buildApp(config)
+const unknown = unknownSettings()
+if (unknown.length > 0) app.log.warn({ variables: unknown }, `not settings of this service, ignored (a typo?): ${unknown.join(', ')}`)
 
 // On SIGINT/SIGTERM: stop accepting, let running sweeps finish within their grace (or stop them
 // before they write), answer, then exit 0; a second signal or the delay running out exits 1 at once.

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadConfig } from '../src/config.js'
+import { loadConfig, unknownSettings } from '../src/config.js'
 
 t.test('defaults follow the contract', async (t) => {
   t.same(loadConfig({}), {
@@ -110,6 +110,28 @@ t.test('a bad value fails, naming the variable', async (t) => {
   for (const name of ['AGENT_TOKEN', 'AGENT_TOKEN_SECRET']) {
     t.throws(() => loadConfig({ [name]: ' ', API_TOKEN: 'a' }), new RegExp(name), `${name} blank`)
   }
+})
+
+t.test('settings that contradict each other stop the start: a presence record expiring before it can be stale', async (t) => {
+  t.throws(() => loadConfig({ PRESENCE_TTL_SEC: '120' }), /PRESENCE_TTL_SEC \(120\) must be greater than PRESENCE_STALENESS_SEC \(120\)/)
+  t.throws(() => loadConfig({ PRESENCE_STALENESS_SEC: '400' }), /PRESENCE_TTL_SEC \(300\) must be greater than PRESENCE_STALENESS_SEC \(400\)/)
+  t.equal(loadConfig({ PRESENCE_STALENESS_SEC: '400', PRESENCE_TTL_SEC: '401' }).presenceTtlSec, 401)
+})
+
+t.test('variables that look like ours but are none are named, so the start can warn about them', async (t) => {
+  t.same(unknownSettings({
+    SWEEP_INTERVAL: '5',
+    AGENT_TOKENS: 'x',
+    PRESENCE_TTL: '1',
+    GUARD_RATIO: '1',
+    VALKEY_SENTINELS: 'a:1',
+    SWEEP_INTERVAL_SEC: '5',
+    AGENT_TOKEN: 'y',
+    PATH: '/bin',
+    HTTP_PROXY: 'http://proxy',
+    NODE_ENV: 'production',
+  }), ['AGENT_TOKENS', 'GUARD_RATIO', 'PRESENCE_TTL', 'SWEEP_INTERVAL', 'VALKEY_SENTINELS'])
+  t.same(unknownSettings({}), [])
 })
 
 t.test('agent tokens without API_TOKEN stop the start, naming the variables', async (t) => {
