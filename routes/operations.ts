@@ -45,7 +45,7 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getReadiness',
       tags: ['operations'],
       summary: 'Readiness',
-      description: 'Checks the database and the presence store, each within a second. 503 names what failed.',
+      description: 'Checks the database and the presence store, each within a second, and says where each is (through Sentinel: the master in use). 503 names what failed.',
       security: [],
       response: {
         200: { ...ref(Readiness), description: 'Both stores answer.' },
@@ -54,12 +54,15 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (_request, reply) => {
     const { db } = fastify.persistence
+    const { presence: presenceStore, presenceLocation } = fastify.sweeper
     const [database, presence] = await Promise.all([
       check(fastify.log, db.location, () => db.query('SELECT 1')),
-      check(fastify.log, fastify.sweeper.presenceLocation, () => fastify.sweeper.presence.ping()),
+      check(fastify.log, presenceLocation(), () => presenceStore.ping()),
     ])
     const ready = database === 'ok' && presence === 'ok'
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: { database, presence } })
+    // Asked after the checks: through Sentinel, the master that just answered.
+    const locations = { database: db.location, presence: presenceLocation() }
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: { database, presence }, locations })
   })
 
   fastify.get('/metrics', {

@@ -40,9 +40,10 @@ export interface BuildAppOptions {
 export async function buildApp (config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const retryAfterSec = Math.max(1, Math.ceil(config.sweepLockLifetimeSec / 6))
   const fastify = Fastify({
-    // Creating an embedded database (PGlite's initdb) takes seconds, more on a loaded machine;
-    // Fastify's default of 10 s per plugin would fail the start rather than wait for it.
-    pluginTimeout: 60_000,
+    // Creating an embedded database (PGlite's initdb, when there is no template) takes seconds,
+    // more on a loaded machine, and a store may be waited for (STARTUP_TIMEOUT_SEC); Fastify's
+    // default of 10 s per plugin would fail the start rather than wait for them.
+    pluginTimeout: 60_000 + config.startupTimeoutSec * 1000,
     ...httpServerOptions(config),
     ...requestIdOptions(),
     // Errors raised before routing (a malformed URL, an over-long parameter) are problems too.

@@ -11,6 +11,10 @@ const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
   VALKEY_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  VALKEY_SENTINELS: Type.Optional(Type.String({ minLength: 1 })),
+  VALKEY_SENTINEL_MASTER: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$', default: 'mymaster' }),
+  VALKEY_DB: Type.Integer({ minimum: 0, maximum: 15, default: 0 }),
+  VALKEY_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   API_TOKEN: Type.Optional(Type.String()),
   AGENT_TOKEN: Type.Optional(Type.String()),
   AGENT_TOKEN_SECRET: Type.Optional(Type.String()),
@@ -33,6 +37,7 @@ const EnvSchema = Type.Object({
   GUARD_MIN_KERNELS: Type.Integer({ minimum: 1, default: 10 }),
   SWEEP_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
   EVENT_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
+  STARTUP_TIMEOUT_SEC: Type.Integer({ minimum: 0, maximum: 3_600, default: 60 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
 })
 
@@ -44,8 +49,10 @@ export interface Config {
   /** Null: embedded Postgres (PGlite) under `dataDir`. */
   readonly databaseUrl: string | null
   readonly dataDir: string
-  /** Null: presence and schedule marks kept in process memory. */
+  /** Null: presence and schedule marks kept in process memory (unless `valkeySentinel` is set). */
   readonly valkeyUrl: string | null
+  /** Valkey found through Sentinel (contract §7); never together with `valkeyUrl`. */
+  readonly valkeySentinel: ValkeySentinelSettings | null
   /** Null: no authentication (a warning is logged at start). */
   readonly apiToken: string | null
   /** The shared agent token of v1: any agent's presence and reconcile routes (a warning says so). */
@@ -81,7 +88,50 @@ export interface Config {
   readonly sweepRetentionHours: number
   /** Events older than this are pruned (rule 15); a reader behind them gets `410 cursor-expired`. */
   readonly eventRetentionHours: number
+  /**
+   * How long the start waits for Postgres and Valkey to answer before it gives up (exit 1). 0: it
+   * tries Postgres once and does not wait for Valkey (a Valkey that is down is then reported by
+   * `/readyz` and answered `503`, as it is when lost later).
+   */
+  readonly startupTimeoutSec: number
   readonly logLevel: Env['LOG_LEVEL']
+}
+
+/** `VALKEY_SENTINELS` and its companions: the master `masterName` as the sentinels say where it is. */
+export interface ValkeySentinelSettings {
+  readonly sentinels: ReadonlyArray<{ readonly host: string, readonly port: number }>
+  readonly masterName: string
+  readonly db: number
+  /** The master's (and its replicas') password; none when unset. */
+  readonly password: string | null
+}
+
+/** `VALKEY_SENTINELS`: `host:port,host:port,…` (an IPv6 address in brackets: `[::1]:26379`). */
+function sentinelList (value: string): ValkeySentinelSettings['sentinels'] {
+  return value.split(',').map((entry) => {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(entry.trim())
+    const port = Number(match?.[3])
+    if (match === null || port < 1 || port > 65535) throw new Error(`VALKEY_SENTINELS: ${JSON.stringify(entry)} is not host:port`)
+    return { host: match[1] ?? match[2]!, port }
+  })
+}
+
+/** Valkey through Sentinel, refused beside `VALKEY_URL`: two places for presence would be one too many. */
+function valkeySentinel (parsed: Env, env: Record<string, string | undefined>): ValkeySentinelSettings | null {
+  const companions = ['VALKEY_SENTINEL_MASTER', 'VALKEY_DB', 'VALKEY_PASSWORD'].filter((name) => env[name] !== undefined)
+  if (parsed.VALKEY_URL !== undefined && (parsed.VALKEY_SENTINELS !== undefined || companions.length > 0)) {
+    throw new Error(`VALKEY_URL excludes ${[...(parsed.VALKEY_SENTINELS === undefined ? [] : ['VALKEY_SENTINELS']), ...companions].join(', ')}: use one or the other (the database and password go in the URL)`)
+  }
+  if (parsed.VALKEY_SENTINELS === undefined) {
+    if (companions.length > 0) throw new Error(`${companions.join(', ')} need VALKEY_SENTINELS`)
+    return null
+  }
+  return {
+    sentinels: sentinelList(parsed.VALKEY_SENTINELS),
+    masterName: parsed.VALKEY_SENTINEL_MASTER,
+    db: parsed.VALKEY_DB,
+    password: parsed.VALKEY_PASSWORD ?? null,
+  }
 }
 
 /** False for a token that could never match a request: empty, blank, or with spaces at either end (HTTP trims header values). */
@@ -110,6 +160,11 @@ function cidrList (value: string | undefined): readonly string[] | null {
   return blocks
 }
 
+/** Every variable the service reads, with its default (undefined: unset unless given). */
+export function knownSettings (): ReadonlyArray<{ readonly name: string, readonly default: unknown }> {
+  return Object.entries(EnvSchema.properties).map(([name, schema]) => ({ name, default: (schema as { default?: unknown }).default }))
+}
+
 /** The prefixes of the service's own variables: a name with one of them that is not a setting is most likely a typo. */
 const OWN_PREFIXES = /^(SWEEP|AGENT|PRESENCE|GUARD|VALKEY)_/
 
@@ -118,7 +173,7 @@ const OWN_PREFIXES = /^(SWEEP|AGENT|PRESENCE|GUARD|VALKEY)_/
  * `SWEEP_INTERVAL_SEC`): the service would silently run with the default, so the start warns.
  */
 export function unknownSettings (env: Record<string, string | undefined> = process.env): string[] {
-  const known = new Set(Object.keys(EnvSchema.properties))
+  const known = new Set(knownSettings().map((setting) => setting.name))
   return Object.keys(env).filter((name) => OWN_PREFIXES.test(name) && !known.has(name)).sort()
 }
 
@@ -143,6 +198,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     databaseUrl: parsed.DATABASE_URL ?? null,
     dataDir: parsed.DATA_DIR,
     valkeyUrl: parsed.VALKEY_URL ?? null,
+    valkeySentinel: valkeySentinel(parsed, env),
     apiToken,
     agentToken,
     agentTokenSecret,
@@ -165,6 +221,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     guardMinKernels: parsed.GUARD_MIN_KERNELS,
     sweepRetentionHours: parsed.SWEEP_RETENTION_HOURS,
     eventRetentionHours: parsed.EVENT_RETENTION_HOURS,
+    startupTimeoutSec: parsed.STARTUP_TIMEOUT_SEC,
     logLevel: parsed.LOG_LEVEL,
   }
 }

@@ -1,7 +1,9 @@
 import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
 import { buildApp } from './app.js'
 import { loadConfig, unknownSettings, type Config } from './config.js'
 import { PACKAGE_VERSION } from './package-info.js'
+import { StoreUnavailableAtStartError } from './plugins/store-startup.js'
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './plugins/sweeper.js'
 
 // What closing needs beyond the sweeps' grace: aborting their agent calls, recording them failed,
@@ -17,7 +19,16 @@ try {
   process.stderr.write(`kernel-sweeper: invalid configuration: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 }
-const app = await buildApp(config)
+let app: Awaited<ReturnType<typeof buildApp>>
+try {
+  app = await buildApp(config)
+} catch (err) {
+  // The app's logger went with it; a store that never answered gets one line, not a stack trace.
+  const logger = pino({ level: config.logLevel })
+  if (err instanceof StoreUnavailableAtStartError) logger.fatal({ store: err.store }, `could not start: ${err.message}`)
+  else logger.fatal({ err }, 'could not start')
+  process.exit(1)
+}
 const unknown = unknownSettings()
 if (unknown.length > 0) app.log.warn({ variables: unknown }, `not settings of this service, ignored (a typo?): ${unknown.join(', ')}`)
 
@@ -33,7 +44,7 @@ try {
   const address = await app.listen({ host: config.host, port: config.port })
   // What an on-call needs first: which build, on which stores (never their credentials).
   app.log.info({
-    version: PACKAGE_VERSION, address, database: app.persistence.db.location, presence: app.sweeper.presenceLocation, node: process.version,
+    version: PACKAGE_VERSION, address, database: app.persistence.db.location, presence: app.sweeper.presenceLocation(), node: process.version,
   }, 'kernel-sweeper started')
 } catch (err) {
   app.log.fatal({ err }, 'could not start')

@@ -8,6 +8,7 @@ t.test('defaults follow the contract', async (t) => {
     databaseUrl: null,
     dataDir: './.data',
     valkeyUrl: null,
+    valkeySentinel: null,
     apiToken: null,
     agentToken: null,
     agentTokenSecret: null,
@@ -30,6 +31,7 @@ t.test('defaults follow the contract', async (t) => {
     guardMinKernels: 10,
     sweepRetentionHours: 168,
     eventRetentionHours: 168,
+    startupTimeoutSec: 60,
     logLevel: 'info',
   })
 })
@@ -63,6 +65,7 @@ t.test('values come from the environment, coerced', async (t) => {
     GUARD_MIN_KERNELS: '3',
     SWEEP_RETENTION_HOURS: '24',
     EVENT_RETENTION_HOURS: '48',
+    STARTUP_TIMEOUT_SEC: '15',
     LOG_LEVEL: 'warn',
   }), {
     host: '0.0.0.0',
@@ -70,6 +73,7 @@ t.test('values come from the environment, coerced', async (t) => {
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
     dataDir: '/var/lib/kernel-sweeper',
     valkeyUrl: 'redis://127.0.0.1:6379/2',
+    valkeySentinel: null,
     apiToken: 'a',
     agentToken: 'b',
     agentTokenSecret: 'c d',
@@ -92,6 +96,7 @@ t.test('values come from the environment, coerced', async (t) => {
     guardMinKernels: 3,
     sweepRetentionHours: 24,
     eventRetentionHours: 48,
+    startupTimeoutSec: 15,
     logLevel: 'warn',
   })
 })
@@ -124,13 +129,13 @@ t.test('variables that look like ours but are none are named, so the start can w
     AGENT_TOKENS: 'x',
     PRESENCE_TTL: '1',
     GUARD_RATIO: '1',
-    VALKEY_SENTINELS: 'a:1',
+    VALKEY_SENTINEL: 'a:1',
     SWEEP_INTERVAL_SEC: '5',
     AGENT_TOKEN: 'y',
     PATH: '/bin',
     HTTP_PROXY: 'http://proxy',
     NODE_ENV: 'production',
-  }), ['AGENT_TOKENS', 'GUARD_RATIO', 'PRESENCE_TTL', 'SWEEP_INTERVAL', 'VALKEY_SENTINELS'])
+  }), ['AGENT_TOKENS', 'GUARD_RATIO', 'PRESENCE_TTL', 'SWEEP_INTERVAL', 'VALKEY_SENTINEL'])
   t.same(unknownSettings({}), [])
 })
 
@@ -138,4 +143,37 @@ t.test('agent tokens without API_TOKEN stop the start, naming the variables', as
   t.throws(() => loadConfig({ AGENT_TOKEN: 'b' }), /AGENT_TOKEN and AGENT_TOKEN_SECRET need API_TOKEN/)
   t.throws(() => loadConfig({ AGENT_TOKEN_SECRET: 's' }), /AGENT_TOKEN and AGENT_TOKEN_SECRET need API_TOKEN/)
   t.equal(loadConfig({ AGENT_TOKEN_SECRET: 's', API_TOKEN: 'a' }).agentTokenSecret, 's')
+})
+
+t.test('Valkey through Sentinel (contract §7): the sentinels, the master\'s name, database and password', async (t) => {
+  t.same(loadConfig({ VALKEY_SENTINELS: 's1:26379, 10.0.0.2:26380,[fd00::3]:26381' }).valkeySentinel, {
+    sentinels: [{ host: 's1', port: 26379 }, { host: '10.0.0.2', port: 26380 }, { host: 'fd00::3', port: 26381 }],
+    masterName: 'mymaster',
+    db: 0,
+    password: null,
+  }, 'the defaults: mymaster, database 0, no password')
+  t.same(loadConfig({ VALKEY_SENTINELS: 's1:26379', VALKEY_SENTINEL_MASTER: 'presence', VALKEY_DB: '2', VALKEY_PASSWORD: 'pw' }).valkeySentinel, {
+    sentinels: [{ host: 's1', port: 26379 }], masterName: 'presence', db: 2, password: 'pw',
+  })
+  t.equal(loadConfig({ VALKEY_SENTINELS: 's1:26379' }).valkeyUrl, null)
+  for (const value of ['s1', 's1:', ':26379', 's1:0', 's1:65536', 's1:26379,', 'user@s1:26379', '[fd00::3:26381']) {
+    t.throws(() => loadConfig({ VALKEY_SENTINELS: value }), /VALKEY_SENTINELS/, `VALKEY_SENTINELS=${value}`)
+  }
+  t.throws(() => loadConfig({ VALKEY_SENTINELS: 's1:26379', VALKEY_DB: '16' }), /VALKEY_DB/)
+  t.throws(() => loadConfig({ VALKEY_SENTINELS: 's1:26379', VALKEY_SENTINEL_MASTER: 'my master' }), /VALKEY_SENTINEL_MASTER/)
+})
+
+t.test('VALKEY_URL excludes the Sentinel settings, and those need VALKEY_SENTINELS: the start stops, naming them', async (t) => {
+  const url = 'redis://127.0.0.1:6379/2'
+  t.throws(() => loadConfig({ VALKEY_URL: url, VALKEY_SENTINELS: 's1:26379' }), /VALKEY_URL excludes VALKEY_SENTINELS: use one or the other/)
+  t.throws(() => loadConfig({ VALKEY_URL: url, VALKEY_DB: '2', VALKEY_PASSWORD: 'pw' }), /VALKEY_URL excludes VALKEY_DB, VALKEY_PASSWORD/)
+  t.throws(() => loadConfig({ VALKEY_SENTINEL_MASTER: 'presence' }), /VALKEY_SENTINEL_MASTER need VALKEY_SENTINELS/)
+  t.throws(() => loadConfig({ VALKEY_DB: '2' }), /VALKEY_DB need VALKEY_SENTINELS/)
+})
+
+t.test('STARTUP_TIMEOUT_SEC: 0 to an hour', async (t) => {
+  t.equal(loadConfig({ STARTUP_TIMEOUT_SEC: '0' }).startupTimeoutSec, 0)
+  t.equal(loadConfig({ STARTUP_TIMEOUT_SEC: '3600' }).startupTimeoutSec, 3600)
+  t.throws(() => loadConfig({ STARTUP_TIMEOUT_SEC: '3601' }), /STARTUP_TIMEOUT_SEC/)
+  t.throws(() => loadConfig({ STARTUP_TIMEOUT_SEC: '-1' }), /STARTUP_TIMEOUT_SEC/)
 })

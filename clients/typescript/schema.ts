@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Checks the database and the presence store, each within a second. 503 names what failed.
+         * @description Checks the database and the presence store, each within a second, and says where each is (through Sentinel: the master in use). 503 names what failed.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -876,6 +876,10 @@ export interface components {
          *       "checks": {
          *         "database": "ok",
          *         "presence": "ok"
+         *       },
+         *       "locations": {
+         *         "database": "PostgreSQL at db:5432/kernels",
+         *         "presence": "Valkey master mymaster at 10.0.0.12:6379/2 through sentinels s1:26379,s2:26379,s3:26379"
          *       }
          *     }
          */
@@ -886,6 +890,12 @@ export interface components {
                 /** @description "ok", or why not, naming the store and where it is (never credentials). */
                 database: string;
                 /** @description "ok", or why not, naming the store and where it is (never credentials). */
+                presence: string;
+            };
+            locations: {
+                /** @description Where the database is (never credentials). */
+                database: string;
+                /** @description Where presence is kept; through Sentinel, the master in use (never credentials). */
                 presence: string;
             };
         };

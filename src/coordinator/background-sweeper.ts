@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import { LockBusyError } from '../persistence/locks/lock-factory.js'
 import type { KernelRepository } from '../persistence/kernel-repository.js'
 import type { ScheduleCoordinator } from './schedule-coordinator.js'
+import { SweepFailedError } from './errors.js'
 
 export interface BackgroundSweepOptions {
   readonly coordinator: ScheduleCoordinator
@@ -27,7 +28,8 @@ export function backgroundSweep (options: BackgroundSweepOptions): (signal: Abor
       if (signal.aborted) return
       await coordinator.sweepIfDue(handler, group, dueAfterMs).catch((error: unknown) => {
         if (error instanceof LockBusyError) logger.debug({ scaling_group: group }, 'group busy; skipped this tick')
-        else logger.warn({ err: error, scaling_group: group }, 'background sweep failed')
+        // A sweep that ran and failed has been logged by the coordinator, with its cause.
+        else if (!(error instanceof SweepFailedError)) logger.warn({ err: error, scaling_group: group }, 'background sweep failed')
       })
     }
   }

@@ -18,7 +18,7 @@ import type { KernelStateEngine } from '../persistence/kernel-state-engine.js'
 import { LockBusyError, type LockFactory, type LockHandle } from '../persistence/locks/lock-factory.js'
 import type { ScheduleMarkNeedRepository } from '../persistence/schedule-mark-need-repository.js'
 import type { SweepRepository } from '../persistence/sweep-repository.js'
-import { ShuttingDownError, SweepFailedError } from './errors.js'
+import { isExpectedFault, ShuttingDownError, SweepFailedError } from './errors.js'
 import { evaluateMassTerminationGuard, type GuardSettings } from './mass-termination-guard.js'
 import type { ScheduleMarker } from './schedule-marker.js'
 
@@ -168,7 +168,16 @@ export class ScheduleCoordinator {
         ...base, outcome: SweepOutcome.FAILED, finishedAt: new Date(), result, terminated: [], error: (error as Error).message,
       }
       this.deps.metrics.sweepFinished(failed)
-      logger.error({ err: error }, 'sweep failed')
+      // One line, the cause said once: a store or the lock failing is expected and needs no stack.
+      logger.error({
+        handler: handler.name,
+        outcome: failed.outcome,
+        dry_run: base.dryRun,
+        forced: base.forced,
+        duration_ms: failed.finishedAt.getTime() - failed.startedAt.getTime(),
+        error: failed.error,
+        ...(isExpectedFault(error) ? {} : { stack: (error as Error).stack }),
+      }, 'sweep failed')
       await this.recordWithEvents(failed).catch((recordError: unknown) => {
         logger.error({ err: recordError }, 'failed sweep could not be recorded')
       })

@@ -361,7 +361,18 @@ export const Readiness = Type.Object({
     database: Type.String({ description: '"ok", or why not, naming the store and where it is (never credentials).' }),
     presence: Type.String({ description: '"ok", or why not, naming the store and where it is (never credentials).' }),
   }),
-}, { $id: 'Readiness', examples: [{ status: 'ok', checks: { database: 'ok', presence: 'ok' } }] })
+  locations: Type.Object({
+    database: Type.String({ description: 'Where the database is (never credentials).' }),
+    presence: Type.String({ description: 'Where presence is kept; through Sentinel, the master in use (never credentials).' }),
+  }),
+}, {
+  $id: 'Readiness',
+  examples: [{
+    status: 'ok',
+    checks: { database: 'ok', presence: 'ok' },
+    locations: { database: 'PostgreSQL at db:5432/kernels', presence: 'Valkey master mymaster at 10.0.0.12:6379/2 through sentinels s1:26379,s2:26379,s3:26379' },
+  }],
+})
 
 export const ScalingGroupParams = Type.Object({ scaling_group: ref(Name) })
 export const SweepIdParams = Type.Object({ sweep_id: Type.String({ format: 'uuid', examples: [EXAMPLE_SWEEP_ID] }) })

@@ -54,6 +54,8 @@ export interface PersistenceOptions {
   readonly agentLostAfterSec?: number
   /** Where the event notifier reports a lost connection; pino at `warn` otherwise. */
   readonly logger?: Logger
+  /** Resolves once the database answers, before migrations run (the start's retries); one attempt otherwise. */
+  readonly untilAnswering?: (db: Database) => Promise<void>
 }
 
 /** Postgres: a LISTEN connection of its own; PGlite: its one session, in process. */
@@ -95,6 +97,7 @@ export function persistenceOver (db: Database, locks: LockFactory, options: Pers
 export async function openPersistence (settings: DatabaseSettings & PersistenceOptions): Promise<Persistence> {
   const db = await openDatabase(settings)
   try {
+    await settings.untilAnswering?.(db)
     await runMigrations(db)
   } catch (error) {
     await db.close()

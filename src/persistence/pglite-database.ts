@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import type { Database, Queryable, Session } from './database.js'
+import { seedFromTemplate } from './pglite-template.js'
 
 function queryableOf (db: PGlite | Transaction): Queryable {
   return {
@@ -23,9 +25,15 @@ export class PGliteDatabase implements Database {
     this.queryable = queryableOf(db)
   }
 
-  /** Opens the database kept under `dataDir`; `memory://` keeps it in memory only. */
+  /**
+   * Opens the database kept under `dataDir`, a new one starting as a copy of the build's template
+   * when there is one (pglite-template.ts); `memory://` keeps it in memory only.
+   */
   static async open (dataDir: string): Promise<PGliteDatabase> {
-    if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true })
+    if (!dataDir.startsWith('memory://')) {
+      await mkdir(dirname(dataDir), { recursive: true })
+      if (!(await seedFromTemplate(dataDir))) await mkdir(dataDir, { recursive: true })
+    }
     return new PGliteDatabase(await PGlite.create(dataDir, {
       // PGlite's default 128 MB of shared buffers more than doubles the process's resident memory
       // (measured: 739 MB against 299 MB right after start); an embedded sweeper's working set

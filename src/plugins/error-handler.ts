@@ -80,7 +80,8 @@ export default fp<ErrorHandlerOptions>(async (fastify, options) => {
   fastify.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, options.retryAfterSec)
     if (problem !== null) {
-      if (problem.status >= 500) request.log.warn({ err: error }, problem.title)
+      // A failed sweep was logged by the coordinator, with its sweep_id and cause, on this request's id.
+      if (problem.status >= 500 && !(error instanceof SweepFailedError)) request.log.warn({ err: error }, problem.title)
       return sendProblem(reply, problem)
     }
     request.log.error({ err: error }, 'unexpected error')

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AgentClientPool } from '../agents/agent-client-pool.js'
 import { HttpAgentClientPool } from '../agents/http-agent-client-pool.js'
@@ -16,6 +17,7 @@ import { InProcessPresenceStore } from '../presence/in-process-presence-store.js
 import type { PresenceStore } from '../presence/presence-store.js'
 import { ValkeyPresenceStore } from '../presence/valkey-presence-store.js'
 import { SessionTerminator } from '../terminator/session-terminator.js'
+import { waitForStore } from './store-startup.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,8 +27,8 @@ declare module 'fastify' {
       /** The handler that decommissions one agent (rule 14), for the coordinator to run. */
       readonly decommissionHandler: (agentId: AgentId) => DecommissionAgentHandler
       readonly presence: PresenceStore
-      /** Where presence is kept, for operators (`/readyz`): never credentials. */
-      readonly presenceLocation: string
+      /** Where presence is kept now, for operators (`/readyz`; through Sentinel the master in use): never credentials. */
+      readonly presenceLocation: () => string
       /** `AGENT_ADDRESS_ALLOW`: the blocks a registered agent address must be in; null: any address. */
       readonly agentAddressAllow: AgentAddressAllowList | null
       /** The agents as stage 2 reaches them; told when one registers again. */
@@ -47,20 +49,28 @@ export interface SweeperPluginOptions {
   readonly shutdownGraceMs?: number
 }
 
-/** `Valkey at host:port/db`, without user or password; or that presence is in process memory. */
-function presenceLocationOf (config: Config): string {
-  if (config.valkeyUrl === null) return 'in-process presence'
-  const url = new URL(config.valkeyUrl)
-  return `Valkey at ${url.hostname}:${url.port || '6379'}/${url.pathname.slice(1) || '0'}`
+/** Presence, and where it is for operators (through Sentinel: the master in use, so asked each time). */
+interface OpenedPresence {
+  readonly store: PresenceStore
+  readonly location: () => string
 }
 
-async function openPresenceStore (config: Config): Promise<PresenceStore> {
-  if (config.valkeyUrl === null) {
-    return new InProcessPresenceStore({ stalenessSec: config.presenceStalenessSec, ttlSec: config.presenceTtlSec })
+/** Valkey is waited for up to `STARTUP_TIMEOUT_SEC` (0: not at all, /readyz then says it is down). */
+async function openPresenceStore (config: Config, logger: FastifyBaseLogger): Promise<OpenedPresence> {
+  const rules = { stalenessSec: config.presenceStalenessSec, ttlSec: config.presenceTtlSec }
+  const target = config.valkeySentinel !== null ? { sentinel: config.valkeySentinel } : config.valkeyUrl !== null ? { url: config.valkeyUrl } : null
+  if (target === null) return { store: new InProcessPresenceStore(rules), location: () => 'in-process presence' }
+  const store = new ValkeyPresenceStore({ ...target, ...rules, logger: logger.child({ store: 'presence' }) })
+  const opened = { store, location: () => store.location() }
+  // The first connection takes a moment; only a store still not there is worth a warning.
+  if ((await store.waitUntilReady()) || config.startupTimeoutSec === 0) return opened
+  try {
+    await waitForStore({ store: 'presence', location: store.location(), probe: () => store.ping(), timeoutSec: config.startupTimeoutSec, logger })
+  } catch (error) {
+    await store.close()
+    throw error
   }
-  const store = new ValkeyPresenceStore({ url: config.valkeyUrl, stalenessSec: config.presenceStalenessSec, ttlSec: config.presenceTtlSec })
-  await store.waitUntilReady() // a Valkey that is down does not stop the start; /readyz says so
-  return store
+  return opened
 }
 
 /** The composition root of a sweep: presence, agents, terminator, handler, coordinator, timers. */
@@ -68,7 +78,7 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
   const { persistence } = fastify
   const metrics = new Metrics({ terminationReasons: [STALE_KERNEL_REASON, AGENT_LOST_REASON, AGENT_DECOMMISSIONED_REASON] })
   metrics.countAgentsWith(() => persistence.agents.countByStatus())
-  const presence = await openPresenceStore(config)
+  const { store: presence, location: presenceLocation } = await openPresenceStore(config, fastify.log)
   metrics.probeStoresWith({ database: () => persistence.db.query('SELECT 1'), presence: () => presence.ping() })
   const httpAgents = new HttpAgentClientPool({
     directory: persistence.agents, timeoutMs: config.agentRpcTimeoutMs, batchRetryMs: config.agentBatchRetrySec * 1000,
@@ -124,7 +134,7 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
     handler,
     decommissionHandler,
     presence,
-    presenceLocation: presenceLocationOf(config),
+    presenceLocation,
     agentAddressAllow: config.agentAddressAllow === null ? null : agentAddressAllowList(config.agentAddressAllow),
     agentClients: agentClientPool,
     metrics,

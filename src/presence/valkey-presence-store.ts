@@ -1,18 +1,20 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { AgentId, KernelId } from '../domain/kernel-info.js'
 import { classifyPresence, type KernelPresenceStatus } from '../domain/presence.js'
 import type { ScheduleType } from '../domain/schedule-type.js'
+import type { Logger } from '../logger.js'
 import {
   type CheckedKernel, PresenceKeys, type PresenceReading, type PresenceRules, type PresenceStore, PresenceUnavailableError,
 } from './presence-store.js'
+import { connectValkey, describeValkey, peerOf, type ValkeyTarget } from './valkey-connection.js'
 import { CHECK_PRESENCE_LUA, UPDATE_PRESENCE_LUA } from './valkey-scripts.js'
 
-export interface ValkeyPresenceStoreOptions extends PresenceRules {
-  /** `redis://host:port/db`; the database number comes from the path (Backend.AI uses 2). */
-  readonly url: string
+export type ValkeyPresenceStoreOptions = ValkeyTarget & PresenceRules & {
   readonly connectTimeoutMs?: number
   /** Bound on one command, so a hung server answers with an error, not a hang. */
   readonly commandTimeoutMs?: number
+  /** Told once when the connection is lost and once when it is back. */
+  readonly logger?: Pick<Logger, 'info' | 'warn'>
 }
 
 // Keys per script call. Each call is sent as soon as it is encoded, without waiting for the one
@@ -27,28 +29,41 @@ type RedisWithScripts = Redis & {
   updatePresence (numberOfKeys: number, ...args: Array<string | number>): Promise<number>
 }
 
-function unavailable (error: unknown): PresenceUnavailableError {
-  return new PresenceUnavailableError(`presence store unavailable: ${(error as Error).message}`, { cause: error })
-}
-
 /** Presence in Valkey/Redis, in Backend.AI's key layout. */
 export class ValkeyPresenceStore implements PresenceStore {
   private readonly redis: RedisWithScripts
   private readonly rules: PresenceRules
+  private readonly target: ValkeyTarget
+  /** The server the connection reached last (through Sentinel, the master in use); null before the first. */
+  private server: string | null = null
+  /** The connection's last error, which says more than a refused command does ("Stream isn't writeable"). */
+  private connectionError: Error | null = null
+  /** Lost or recovered is said once each, and only of a connection that was up: the start speaks for its first. */
+  private connection: 'connecting' | 'up' | 'lost' | 'closing' = 'connecting'
 
   constructor (options: ValkeyPresenceStoreOptions) {
     this.rules = { stalenessSec: options.stalenessSec, ttlSec: options.ttlSec }
-    this.redis = new Redis(options.url, {
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      commandTimeout: options.commandTimeoutMs ?? 5_000,
-      // Fail at once while disconnected instead of queueing: a sweep must get its answer (503)
-      // in bounded time, and nothing piles up to be replayed when the server returns.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // Reconnect forever in the background, at most every two seconds: recovery needs no restart.
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    this.target = 'url' in options ? { url: options.url } : { sentinel: options.sentinel }
+    this.redis = connectValkey(this.target, {
+      connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+      commandTimeoutMs: options.commandTimeoutMs ?? 5_000,
     }) as RedisWithScripts
-    this.redis.on('error', () => {}) // reported through the failing calls; logging here would flood
+    // Reported through the failing calls, and once when the connection goes; a line per attempt would flood.
+    this.redis.on('error', (error: Error) => { this.connectionError = error })
+    this.redis.on('ready', () => {
+      this.connectionError = null
+      this.server = peerOf(this.redis)
+      const recovered = this.connection === 'lost'
+      if (this.connection !== 'closing') this.connection = 'up'
+      if (recovered) options.logger?.info({ location: this.location() }, 'presence store recovered')
+    })
+    this.redis.on('close', () => {
+      // A server that goes away closes the stream with no error; the refusals come with the reconnects.
+      this.connectionError ??= new Error('connection closed')
+      if (this.connection !== 'up') return
+      options.logger?.warn({ location: this.location(), err: this.connectionError.message }, 'presence store lost: presence reads and writes answer 503 until it is back')
+      this.connection = 'lost'
+    })
     this.redis.defineCommand('checkPresence', { lua: CHECK_PRESENCE_LUA })
     this.redis.defineCommand('updatePresence', { lua: UPDATE_PRESENCE_LUA })
   }
@@ -111,12 +126,12 @@ export class ValkeyPresenceStore implements PresenceStore {
       .hmget(PresenceKeys.kernel(kernelId), 'presence', 'last_presence', 'agent_id')
       .exec())
     const [timeError, time] = replies?.[0] ?? [new Error('no reply')]
-    if (timeError !== null && timeError !== undefined) throw unavailable(timeError)
+    if (timeError !== null && timeError !== undefined) throw this.unavailable(timeError)
     const [fieldsError, fields] = replies?.[1] ?? [new Error('no reply')]
     // A key of another type answers WRONGTYPE: that is a bad record, read as "no record".
     if (fieldsError !== null && fieldsError !== undefined) {
       if (/WRONGTYPE/.test(fieldsError.message)) return { presence: null, lastPresence: null }
-      throw unavailable(fieldsError)
+      throw this.unavailable(fieldsError)
     }
     const [presence, lastPresence, agentId] = fields as [string | null, string | null, string | null]
     // No kernel agent to compare with (see the port): the record is read whichever agent wrote it.
@@ -132,14 +147,20 @@ export class ValkeyPresenceStore implements PresenceStore {
     for (const type of types) pipeline.set(PresenceKeys.schedule(type), '1')
     const replies = await this.run(() => pipeline.exec())
     const failed = replies?.find(([error]) => error !== null && error !== undefined)
-    if (failed !== undefined) throw unavailable(failed[0])
+    if (failed !== undefined) throw this.unavailable(failed[0])
   }
 
   async ping (): Promise<void> {
     await this.run(() => this.redis.ping())
   }
 
+  /** Where presence is (through Sentinel: the master in use), never with credentials. */
+  location (): string {
+    return describeValkey(this.target, this.connection === 'up' ? this.server : null)
+  }
+
   async close (): Promise<void> {
+    this.connection = 'closing'
     this.redis.disconnect()
   }
 
@@ -147,7 +168,13 @@ export class ValkeyPresenceStore implements PresenceStore {
     try {
       return await command()
     } catch (error) {
-      throw unavailable(error)
+      throw this.unavailable(error)
     }
+  }
+
+  /** A failed command's error; while disconnected, in the words of the connection's own error. */
+  private unavailable (error: unknown): PresenceUnavailableError {
+    const cause = (this.redis.status === 'ready' ? null : this.connectionError) ?? error
+    return new PresenceUnavailableError(`presence store unavailable: ${(cause as Error).message}`, { cause })
   }
 }

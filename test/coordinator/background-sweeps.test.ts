@@ -21,10 +21,13 @@ t.test('background sweeps: two instances on one database sweep each group once p
     payload: { kernels: [{ kernel_id: randomUUID(), session_id: randomUUID(), scaling_group: 'idle', agent_id: null, status: 'TERMINATED' }] },
   })
 
+  // Read by a third instance (no background sweeps) once both have stopped: a sweep finishing
+  // between the read and the close would be logged but not read.
+  const reader = await secondInstance(t, first)
   await sleep(3_600)
-  const records = (await first.app.inject({ method: 'GET', url: '/v1/sweeps?limit=500' })).json().items as Array<{ scaling_group: string, started_at: string, finished_at: string }>
   await first.app.close()
   await second.app.close()
+  const records = (await reader.app.inject({ method: 'GET', url: '/v1/sweeps?limit=500' })).json().items as Array<{ scaling_group: string, started_at: string, finished_at: string }>
   const byGroup = (group: string) => records.filter((sweep) => sweep.scaling_group === group).reverse()
 
   for (const group of ['g1', 'g2']) {

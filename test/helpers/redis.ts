@@ -1,6 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
@@ -50,13 +53,24 @@ export async function freePort (): Promise<number> {
 export class OwnRedisServer {
   private process: ChildProcess | undefined
 
-  private constructor (readonly port: number) {}
+  /** `args`: more `redis-server` arguments, given at every start (e.g. `--replicaof`). */
+  private constructor (readonly port: number, private readonly args: readonly string[]) {}
 
-  static async start (t: Test): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort())
-    t.teardown(() => server.stop())
+  static async start (t: Test, args: readonly string[] = []): Promise<OwnRedisServer> {
+    const server = await OwnRedisServer.reserve(t, args)
     await server.start()
     return server
+  }
+
+  /** A server on a free port that is not started yet (a store that comes up later); stopped at teardown. */
+  static async reserve (t: Test, args: readonly string[] = []): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await freePort(), args)
+    t.teardown(() => server.stop())
+    return server
+  }
+
+  private get dumpFile (): string {
+    return `kernel-sweeper-redis-${this.port}.rdb`
   }
 
   get url (): string {
@@ -66,6 +80,8 @@ export class OwnRedisServer {
   async start (): Promise<void> {
     this.process = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning',
+      // A replica's full sync writes the master's data to disk: in the temporary folder, not the checkout.
+      '--dir', tmpdir(), '--dbfilename', this.dumpFile, ...this.args,
     ], { stdio: 'ignore' })
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     probe.on('error', () => {})
@@ -82,6 +98,7 @@ export class OwnRedisServer {
     if (running === undefined || running.exitCode !== null) return
     running.kill('SIGKILL')
     await once(running, 'exit')
+    await rm(join(tmpdir(), this.dumpFile), { force: true })
   }
 
   /** SIGSTOP: the server keeps its sockets open but answers nothing, like a hung host. */

@@ -112,10 +112,10 @@ t.test('the Authorization header is parsed strictly: the token is all of it afte
   t.equal(await status('Bearerapi-secret'), 401, 'no space')
 })
 
-t.test('npm run agent-token -- A prints A\'s token; without the secret or an agent it is a usage error', async (t) => {
-  const command = fileURLToPath(new URL('../../dist/src/agent-token-command.js', import.meta.url))
+t.test('kernel-sweeper agent-token A prints A\'s token; without the secret or an agent it is a usage error', async (t) => {
+  const command = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
   const run = (args: string[], env: Record<string, string>) => new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
-    execFile(process.execPath, [command, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [command, 'agent-token', ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr })
     })
   })

@@ -18,19 +18,25 @@ t.test('GET /healthz answers ok', async (t) => {
   t.equal(response.statusCode, 200)
   t.match(response.headers['content-type'], /^application\/json/)
   t.same(response.json(), { status: 'ok' })
-  t.same((await app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ok', checks: { database: 'ok', presence: 'ok' } }, 'embedded mode is ready')
+  t.same((await app.inject({ method: 'GET', url: '/readyz' })).json(), {
+    status: 'ok', checks: { database: 'ok', presence: 'ok' }, locations: { database: 'embedded PostgreSQL (PGlite) in memory://', presence: 'in-process presence' },
+  }, 'embedded mode is ready')
 })
 
 t.test('operations on real stores', { skip: (await skipWithoutPostgres()) || (await skipWithoutRedis()) }, async (t) => {
   await t.test('/readyz: ok when both stores answer', async (t) => {
-    const { app } = await testApp(t, REDIS_DB)
+    const { app, valkeyUrl } = await testApp(t, REDIS_DB)
     const response = await app.inject({ method: 'GET', url: '/readyz' })
     t.equal(response.statusCode, 200)
-    t.same(response.json(), { status: 'ok', checks: { database: 'ok', presence: 'ok' } })
+    t.same(response.json(), {
+      status: 'ok',
+      checks: { database: 'ok', presence: 'ok' },
+      locations: { database: app.persistence.db.location, presence: `Valkey at 127.0.0.1:${new URL(valkeyUrl).port}/${REDIS_DB}` },
+    }, 'and says where each store is')
   })
 
   await t.test('/readyz: 503 naming the presence store when Valkey is down, quickly; /healthz still ok', async (t) => {
-    const { app } = await testApp(t, REDIS_DB, { VALKEY_URL: `redis://127.0.0.1:${await freePort()}/0` })
+    const { app, logs } = await testApp(t, REDIS_DB, { VALKEY_URL: `redis://127.0.0.1:${await freePort()}/0`, STARTUP_TIMEOUT_SEC: '0' })
     const started = Date.now()
     const response = await app.inject({ method: 'GET', url: '/readyz' })
     t.equal(response.statusCode, 503)
@@ -48,12 +54,18 @@ t.test('operations on real stores', { skip: (await skipWithoutPostgres()) || (aw
     t.match(failed.json(), { type: 'presence-unavailable', status: 503 })
     const recorded = await app.inject({ method: 'GET', url: `/v1/sweeps/${failed.json().sweep_id}` })
     t.match(recorded.json(), { outcome: 'failed', terminated: [] }, 'and is recorded')
+    const failedLines = logs.filter((line) => line['request_id'] === failed.headers['x-request-id'] && (line['level'] as number) >= 40)
+    t.match(failedLines, [{
+      level: 50, msg: 'sweep failed', sweep_id: failed.json().sweep_id, outcome: 'failed', error: /^presence store unavailable: connect ECONNREFUSED/,
+    }], 'logged once, by the coordinator, with its sweep id')
+    t.notOk('stack' in failedLines[0]!, 'a store that is down is an expected fault: no stack')
+    t.equal(failedLines[0]!['error'], failed.json().detail, 'its cause said once, as the answer says it')
     t.equal((await app.inject({ method: 'GET', url: '/v1/kernels/6f1c7a52-3b7e-4d0b-9c61-2e8f4a1b9d30' })).json().status, 'RUNNING')
   })
 
   await t.test('/readyz names where a store is, never its credentials', async (t) => {
     const port = await freePort()
-    const { app } = await testApp(t, REDIS_DB, { VALKEY_URL: `redis://sweeper:hunter2@127.0.0.1:${port}/2` })
+    const { app } = await testApp(t, REDIS_DB, { VALKEY_URL: `redis://sweeper:hunter2@127.0.0.1:${port}/2`, STARTUP_TIMEOUT_SEC: '0' })
     const response = await app.inject({ method: 'GET', url: '/readyz' })
     t.equal(response.statusCode, 503)
     t.match(response.json().checks.presence, new RegExp(`^Valkey at 127\\.0\\.0\\.1:${port}/2 `))
