@@ -10,6 +10,7 @@ import { PACKAGE_VERSION } from '../src/package-info.js'
 import { PGliteDatabase } from '../src/persistence/pglite-database.js'
 import { migrationVersions } from './helpers/postgres.js'
 import { freePort, OwnRedisServer, skipWithoutRedis } from './helpers/redis.js'
+import { startServerProcess } from './helpers/server-process.js'
 
 const run = promisify(execFile)
 // The embedded database is what an operator gets with no DATABASE_URL.
@@ -92,24 +93,10 @@ t.test('a database that does not answer is tried for STARTUP_TIMEOUT_SEC, said o
 t.test('a Valkey that comes up while the start waits for it is used: the service starts and is ready', { skip: await skipWithoutRedis() }, async (t) => {
   const dataDir = await scratchDir(t)
   const redis = await OwnRedisServer.reserve(t)
-  const server = spawn(process.execPath, ['dist/src/server.js'], {
-    env: { ...embeddedEnv, PORT: '0', DATA_DIR: join(dataDir, 'db'), VALKEY_URL: `redis://127.0.0.1:${redis.port}/2`, STARTUP_TIMEOUT_SEC: '60' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const { url, logs } = await startServerProcess(t, { DATA_DIR: join(dataDir, 'db'), VALKEY_URL: `redis://127.0.0.1:${redis.port}/2`, STARTUP_TIMEOUT_SEC: '60' }, (entry) => {
+    // Valkey comes up once the service has said it waits for it.
+    if (entry['store'] === 'presence' && entry['level'] === 40) redis.start().catch((error: unknown) => { t.error(error) })
   })
-  t.teardown(() => { server.kill('SIGKILL') })
-  const logs: Array<Record<string, unknown>> = []
-  const listening = new Promise<string>((resolve, reject) => {
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>
-      logs.push(entry)
-      // Valkey comes up once the service has said it waits for it.
-      if (entry['store'] === 'presence' && entry['level'] === 40) redis.start().catch(reject)
-      const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry['msg']))
-      if (address?.[1] !== undefined) resolve(address[1])
-    })
-    server.once('exit', (code) => reject(new Error(`server exited early with ${code}`)))
-  })
-  const url = await listening
   t.equal((await fetch(`${url}/readyz`)).status, 200)
   t.match(logs.filter((line) => line['store'] === 'presence'), [
     { level: 40, location: `Valkey at 127.0.0.1:${redis.port}/2`, msg: 'presence does not answer; trying again for up to 60 s' },

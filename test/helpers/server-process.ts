@@ -11,7 +11,12 @@ export interface ServerProcess {
 }
 
 /** The built service (`dist/src/server.js`, built by `npm test`) in a process of its own, on a free port. */
-export async function startServerProcess (t: Test, env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess (
+  t: Test,
+  env: Record<string, string>,
+  /** Told of every log line as it comes, before the server listens too (a test can act on one). */
+  onLog: (entry: Record<string, unknown>) => void = () => {}
+): Promise<ServerProcess> {
   const { DATABASE_URL: _d, VALKEY_URL: _v, API_TOKEN: _a, ...inherited } = process.env
   const child = spawn(process.execPath, ['dist/src/server.js'], {
     env: { ...inherited, PORT: '0', SWEEP_INTERVAL_SEC: '0', LOG_LEVEL: 'info', ...env },
@@ -24,6 +29,7 @@ export async function startServerProcess (t: Test, env: Record<string, string>):
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>
       logs.push(entry)
+      onLog(entry)
       const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry['msg']))
       if (address?.[1] !== undefined) resolve(address[1])
     })
