@@ -15,13 +15,13 @@ import type { StaleKernelCheck, StaleKernelChecker } from '../../src/terminator/
 import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { FakeLockFactory, FakeScheduleStore, staleCheck } from '../helpers/fake-ports.js'
 import { kernel } from '../helpers/persistence-contract.js'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 
 type Check = (kernels: readonly HandlerKernel[]) => Promise<StaleKernelCheck>
 
 /** The coordinator over real Postgres, with the ports the scenarios mock: terminator, lock factory, mark store. */
 async function setup (t: Test, check: Check, guard = { maxRatio: 0.5, minKernels: 10 }, requiredConfirmations = 1) {
-  const db = (await testSchema(t)).open()
+  const db = (await testDatabase(t)).open()
   const locks = new FakeLockFactory(db)
   const persistence = persistenceOver(db, locks)
   const logger = new CapturingLogger()

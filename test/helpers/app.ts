@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { buildApp, type BuildAppOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { testSchema } from './postgres.js'
+import { testDatabase } from './postgres.js'
 import { testRedisDb } from './redis.js'
 
 export interface TestApp {
@@ -16,12 +16,12 @@ export interface TestApp {
 }
 
 /**
- * The service on real Postgres (a schema of its own) and real Redis (a redis-server of the test's
+ * The service on real Postgres (a database of its own) and real Redis (a redis-server of the test's
  * own; database `redisDb` in its URL, 0 for `'own'`), background sweeps off unless `env` turns
  * them on. Closed at teardown.
  */
 export async function testApp (t: Test, redisDb: number | 'own', env: Record<string, string> = {}, options: BuildAppOptions = {}): Promise<TestApp> {
-  const schema = await testSchema(t)
+  const schema = await testDatabase(t)
   const { url: valkeyUrl, raw } = await testRedisDb(t, redisDb === 'own' ? 0 : redisDb)
   const databaseUrl = `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
   return openTestApp(t, { DATABASE_URL: databaseUrl, VALKEY_URL: valkeyUrl, ...env }, options, { raw, databaseUrl, valkeyUrl })

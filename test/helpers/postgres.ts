@@ -34,7 +34,8 @@ export function skipWithoutPostgres (): Promise<string | false> {
   return skipUnlessAvailable(whyUnreachable())
 }
 
-export interface TestSchema {
+export interface TestDatabase {
+  /** The database's own URL, without a query string (tests add `?options=…` to it). */
   readonly url: string
   readonly schema: string
   /** Opens a database in this schema (closed at teardown). */
@@ -42,31 +43,47 @@ export interface TestSchema {
 }
 
 /**
- * A fresh schema of its own for one test, so test files run in parallel on one server; dropped at
- * teardown. Use inside a test skipped by `skipWithoutPostgres`.
+ * A database of its own for one test, with a schema of its own in it (the service's code runs
+ * schema-qualified, as a deployment may be); dropped at teardown, connections and all. A database
+ * rather than only a schema because advisory locks, the sweep's `(233, scaling_group)` among them,
+ * and LISTEN/NOTIFY are per database: test files running in parallel on one server would otherwise
+ * find each other's groups locked. Use inside a test skipped by `skipWithoutPostgres`.
  */
-export async function testSchema (t: Test, { migrate = true } = {}): Promise<TestSchema> {
-  const schema = `ks_test_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  await admin.end()
+export async function testDatabase (t: Test, { migrate = true } = {}): Promise<TestDatabase> {
+  const name = `ks_test_${randomBytes(6).toString('hex')}`
+  const schema = name
+  const url = new URL(TEST_DATABASE_URL)
+  url.pathname = `/${name}`
+  url.search = ''
+  await asAdmin(`CREATE DATABASE ${name} TEMPLATE template0`)
+  const setup = new pg.Client({ connectionString: url.href })
+  await setup.connect()
+  await setup.query(`CREATE SCHEMA ${schema}`)
+  await setup.end()
 
   const opened: PostgresDatabase[] = []
   const open = (options: { maxConnections?: number } = {}): PostgresDatabase => {
-    const db = new PostgresDatabase({ connectionString: TEST_DATABASE_URL, schema, ...options })
+    const db = new PostgresDatabase({ connectionString: url.href, schema, ...options })
     opened.push(db)
     return db
   }
   t.teardown(async () => {
     await Promise.all(opened.map((db) => db.close().catch(() => {})))
-    const cleanup = new pg.Client({ connectionString: TEST_DATABASE_URL })
-    await cleanup.connect()
-    await cleanup.query(`DROP SCHEMA ${schema} CASCADE`)
-    await cleanup.end()
+    // FORCE: a service process the test started may still hold connections as it exits.
+    await asAdmin(`DROP DATABASE ${name} WITH (FORCE)`)
   })
   if (migrate) await runMigrations(open())
-  return { url: TEST_DATABASE_URL, schema, open }
+  return { url: url.href, schema, open }
+}
+
+async function asAdmin (sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await admin.connect()
+  try {
+    await admin.query(sql)
+  } finally {
+    await admin.end()
+  }
 }
 
 /** The versions of every migration in `migrations/`, in order: what a new database gets. */

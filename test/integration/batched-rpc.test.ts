@@ -11,7 +11,7 @@ import { freePort, skipWithoutRedis } from '../helpers/redis.js'
 import { assertCountsMatch } from '../helpers/sweeps.js'
 
 /*
- * Issue 13, item 1, end to end: the whole service (real Postgres in a schema of its own, a
+ * Issue 13, item 1, end to end: the whole service (real Postgres in a database of its own, a
  * redis-server of the test's own) asking agents on real sockets over the batched RPC of contract
  * §5 and its per-kernel fallback. No agent sends heartbeats, so every RUNNING kernel is a suspect.
  */

@@ -12,7 +12,7 @@ import { startScriptedAgent } from '../helpers/scripted-agent.js'
 import { assertCountsMatch } from '../helpers/sweeps.js'
 
 /*
- * Issue 12, contract §2 rules 12–14 end to end: real Postgres (a schema of its own), real Redis (a
+ * Issue 12, contract §2 rules 12–14 end to end: real Postgres (a database of its own), real Redis (a
  * redis-server of the test's own), agents on real sockets — closed ports, a host that never answers,
  * newcomers at a dead agent's address, scripted agents answering 500, true or false.
  */

@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { PresenceKeys } from '../../src/presence/presence-store.js'
 import { CONNECTION_NAME } from '../../src/presence/valkey-connection.js'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 import { skipWithoutRedis } from '../helpers/redis.js'
 import { startScriptedAgent } from '../helpers/scripted-agent.js'
 import { SentinelCluster } from '../helpers/sentinel.js'
@@ -33,7 +33,7 @@ interface Service {
 }
 
 async function startService (t: Test, cluster: SentinelCluster): Promise<Service> {
-  const schema = await testSchema(t)
+  const schema = await testDatabase(t)
   const logs: Array<Record<string, unknown>> = []
   const logStream = new PassThrough()
   logStream.on('data', (chunk: Buffer) => {

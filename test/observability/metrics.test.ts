@@ -4,7 +4,7 @@ import { KernelStatus } from '../../src/domain/kernel-status.js'
 import type { SweepRecord } from '../../src/domain/sweep.js'
 import { MAX_GROUP_LABELS, Metrics, OTHER_GROUPS } from '../../src/observability/metrics.js'
 import { AgentRepository } from '../../src/persistence/agent-repository.js'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 
 /** The samples of one metric in a scrape, as `labels value` lines. */
 async function samples (metrics: Metrics, name: string): Promise<string[]> {
@@ -13,7 +13,7 @@ async function samples (metrics: Metrics, name: string): Promise<string[]> {
 }
 
 t.test('kernel_sweeper_agents: agents by scaling group and status, counted from the database at every scrape', { skip: await skipWithoutPostgres() }, async (t) => {
-  const db = (await testSchema(t)).open()
+  const db = (await testDatabase(t)).open()
   const agents = new AgentRepository(db, { lostAfterSec: 600 })
   const metrics = new Metrics()
   t.same(await samples(metrics, 'kernel_sweeper_agents'), [], 'no series until told how to count')

@@ -14,14 +14,14 @@ import { parse } from 'yaml'
 import { SweepOutcome } from '../../src/domain/sweep.js'
 import { agentToken } from '../../src/domain/agent-token.js'
 import { EventRepository } from '../../src/persistence/event-repository.js'
-import { skipWithoutPostgres, TEST_DATABASE_URL, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 import { freePort, OwnRedisServer, skipWithoutRedis } from '../helpers/redis.js'
 import { startScriptedAgent } from '../helpers/scripted-agent.js'
 import { startServerProcess } from '../helpers/server-process.js'
 
 /*
  * Issue 11, item 2 (the Prism half): `prism proxy --errors openapi.yaml <service>` in front of the
- * built service — real PostgreSQL (a schema of its own, reached through a TCP relay this test can
+ * built service — real PostgreSQL (a database of its own, reached through a TCP relay this test can
  * cut), a redis-server of its own, API_TOKEN set, scripted agents on real sockets — and a scripted
  * session that calls every operation of openapi.yaml, with its error answers, and expects Prism to
  * find nothing to say: no `sl-violations` header, and every answer the service's own.
@@ -481,9 +481,9 @@ t.test('prism proxy --errors in front of the real service: every operation, 0 vi
   const document = parse(await readFile(DOCUMENT, 'utf8')) as OpenApiDocument
   const operations = operationsOf(document)
 
-  // The stores: a schema of its own behind a relay, a redis-server of its own.
-  const schema = await testSchema(t, { migrate: false })
-  const postgres = new URL(TEST_DATABASE_URL)
+  // The stores: a database of its own behind a relay, a redis-server of its own.
+  const schema = await testDatabase(t, { migrate: false })
+  const postgres = new URL(schema.url)
   const relay = await databaseRelay(t, { host: postgres.hostname, port: Number(postgres.port === '' ? 5432 : postgres.port) })
   postgres.hostname = '127.0.0.1'
   postgres.port = String(relay.port)

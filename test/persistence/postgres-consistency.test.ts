@@ -11,13 +11,13 @@ import { PostgresLockFactory } from '../../src/persistence/locks/postgres-lock-f
 import { openPersistence } from '../../src/persistence/persistence.js'
 import { PostgresDatabase } from '../../src/persistence/postgres-database.js'
 import { kernel } from '../helpers/persistence-contract.js'
-import { migrationVersions, skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { migrationVersions, skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 
 const { RUNNING, TERMINATING } = KernelStatus
 
 t.test('consistency on real PostgreSQL', { skip: await skipWithoutPostgres() }, async (t) => {
   await t.test('a status changed between the read and the transition is left alone, with no history row', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const db = schema.open()
     const kernels = new KernelRepository(db)
     const k = kernel()
@@ -42,7 +42,7 @@ t.test('consistency on real PostgreSQL', { skip: await skipWithoutPostgres() }, 
   })
 
   await t.test('parallel creators of one new kernel: the row and its history agree every time', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const db = schema.open({ maxConnections: 6 })
     const kernels = new KernelRepository(db)
     const history = new KernelHistoryRepository(db)
@@ -65,7 +65,7 @@ t.test('consistency on real PostgreSQL', { skip: await skipWithoutPostgres() }, 
   })
 
   await t.test('two instances migrating the same database at once both start', async (t) => {
-    const schema = await testSchema(t, { migrate: false })
+    const schema = await testDatabase(t, { migrate: false })
     const [first, second] = await Promise.all([runMigrations(schema.open()), runMigrations(schema.open())])
     t.same([...first, ...second].sort((a, b) => a - b), migrationVersions(), 'each migration applied exactly once')
     t.ok(first.length === 0 || second.length === 0, 'the later one found nothing to do')
@@ -73,7 +73,7 @@ t.test('consistency on real PostgreSQL', { skip: await skipWithoutPostgres() }, 
   })
 
   await t.test('a lost connection is a DatabaseUnavailableError, and the pool recovers', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const db = schema.open({ maxConnections: 1 })
     const admin = new pg.Client({ connectionString: schema.url })
     await admin.connect()
@@ -99,7 +99,7 @@ t.test('consistency on real PostgreSQL', { skip: await skipWithoutPostgres() }, 
   })
 
   await t.test('a DATABASE_URL means Postgres, migrated at open, with advisory locks', async (t) => {
-    const schema = await testSchema(t, { migrate: false })
+    const schema = await testDatabase(t, { migrate: false })
     const url = `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
     const persistence = await openPersistence({ databaseUrl: url, dataDir: 'unused' })
     t.teardown(() => persistence.close())

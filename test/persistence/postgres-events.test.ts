@@ -12,7 +12,7 @@ import type { PostgresDatabase } from '../../src/persistence/postgres-database.j
 import { PostgresEventNotifier } from '../../src/persistence/postgres-event-notifier.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { kernel, sweepSummary } from '../helpers/persistence-contract.js'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 
 const WRITERS = 8
 const TRANSACTIONS_PER_WRITER = 25
@@ -61,7 +61,7 @@ function numbersUpTo (n: number): string[] {
 
 t.test('the event log on real PostgreSQL', { skip: await skipWithoutPostgres() }, async (t) => {
   await t.test('a reader paging with `after` never misses an event while many transactions commit at once', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const writers = schema.open({ maxConnections: WRITERS })
     const reader = new EventRepository(schema.open({ maxConnections: 1 }))
     const kernels = Array.from({ length: SWEEPS }, () => Array.from({ length: KERNELS_PER_SWEEP }, () => kernel()))
@@ -88,7 +88,7 @@ t.test('the event log on real PostgreSQL', { skip: await skipWithoutPostgres() }
   })
 
   await t.test('control: ids from a sequence taken at the start of the transaction are missed by the same reader', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const writers = schema.open({ maxConnections: WRITERS })
     const reader = schema.open({ maxConnections: 1 })
     await writers.query('CREATE TABLE naive_events (id bigserial PRIMARY KEY, sweep integer NOT NULL)')
@@ -107,7 +107,7 @@ t.test('the event log on real PostgreSQL', { skip: await skipWithoutPostgres() }
   })
 
   await t.test('a commit through one instance wakes the notifier of another', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const writerDb = schema.open()
     const writer = persistenceOver(writerDb, new InProcessLockFactory(writerDb))
     const listenerDb = schema.open()
@@ -127,7 +127,7 @@ t.test('the event log on real PostgreSQL', { skip: await skipWithoutPostgres() }
   })
 
   await t.test('a wait ends false at its timeout, or when its signal aborts', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const db = schema.open()
     const notifier = persistenceOver(db, new InProcessLockFactory(db)).eventNotifier
     t.teardown(() => notifier.close())
@@ -150,7 +150,7 @@ t.test('the event log on real PostgreSQL', { skip: await skipWithoutPostgres() }
   })
 
   await t.test('the listening connection is made again when it is killed, and wakes waiters after', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const db = schema.open()
     const events = new EventRepository(db)
     const logger = new CapturingLogger()

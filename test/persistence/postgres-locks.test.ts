@@ -5,7 +5,7 @@ import { LockID } from '../../src/domain/lock-id.js'
 import { DatabaseUnavailableError } from '../../src/persistence/database.js'
 import { LockBusyError, LockExpiredError } from '../../src/persistence/locks/lock-factory.js'
 import { PostgresLockFactory } from '../../src/persistence/locks/postgres-lock-factory.js'
-import { skipWithoutPostgres, TEST_DATABASE_URL, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, TEST_DATABASE_URL, testDatabase } from '../helpers/postgres.js'
 
 const LOCK = LockID.LOCKID_SOKOVAN_TARGET_TERMINATING
 const MINUTE = 60_000
@@ -93,14 +93,17 @@ t.test('advisory locks on real PostgreSQL', { skip: await skipWithoutPostgres() 
   })
 
   await t.test('fenced writes (rule 6): on the lock\'s own connection, and never once the lock is gone', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const url = `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
     const locks = new PostgresLockFactory({ connectionString: url })
     const others = new PostgresLockFactory({ connectionString: url })
-    t.teardown(async () => { await Promise.all([locks.close(), others.close()]) })
-    await admin.query(`CREATE TABLE ${schema.schema}.writes (note text)`)
+    // The table is in the test's own database; pg_locks, read by `admin`, covers the whole server.
+    const reader = new pg.Client({ connectionString: schema.url })
+    await reader.connect()
+    t.teardown(async () => { await Promise.all([locks.close(), others.close(), reader.end()]) })
+    await reader.query(`CREATE TABLE ${schema.schema}.writes (note text)`)
     const written = async (): Promise<string[]> =>
-      (await admin.query<{ note: string }>(`SELECT note FROM ${schema.schema}.writes ORDER BY note`)).rows.map((row) => row.note)
+      (await reader.query<{ note: string }>(`SELECT note FROM ${schema.schema}.writes ORDER BY note`)).rows.map((row) => row.note)
     const holderPid = async (scope: string): Promise<number | undefined> => (await admin.query<{ pid: number }>(
       `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int::oid
          AND objid = (hashtext($2)::bigint & 4294967295)::oid AND objsubid = 2`, [LOCK, scope])).rows[0]?.pid

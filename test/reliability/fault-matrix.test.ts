@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { AgentSimulator, type KernelBehaviour } from '../../src/agents/simulator/agent-simulator.js'
 import { testApp } from '../helpers/app.js'
 import { assertNoFalseTermination } from '../helpers/invariants.js'
-import { skipWithoutPostgres, TEST_DATABASE_URL, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, TEST_DATABASE_URL, testDatabase } from '../helpers/postgres.js'
 import { freePort, OwnRedisServer, skipWithoutRedis, testRedisDb } from '../helpers/redis.js'
 import { startServerProcess } from '../helpers/server-process.js'
 
@@ -133,7 +133,7 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
 
   await t.test('Postgres connections killed between stage 2 and the transition', async (t) => {
     const name = `ks-fault-${randomBytes(4).toString('hex')}`
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const w = await inProcessWorld(t, {
       AGENT_RPC_TIMEOUT_MS: '1500',
       DATABASE_URL: `${schema.url}?application_name=${name}&options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`,
@@ -189,7 +189,7 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
   }
 
   await t.test('SIGTERM while a sweep runs', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const { url: valkeyUrl } = await testRedisDb(t, REDIS_DB)
     const server = await startServerProcess(t, {
       DATABASE_URL: `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`,
@@ -214,7 +214,7 @@ t.test('fault matrix', { skip: (await skipWithoutPostgres()) || (await skipWitho
   })
 
   await t.test('two service processes sweeping the same group at the same moment', async (t) => {
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const { url: valkeyUrl } = await testRedisDb(t, REDIS_DB)
     const env = {
       DATABASE_URL: `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`,

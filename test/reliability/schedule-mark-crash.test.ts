@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 import { OwnRedisServer, skipWithoutRedis } from '../helpers/redis.js'
 import { startScriptedAgent } from '../helpers/scripted-agent.js'
 import { startServerProcess } from '../helpers/server-process.js'
@@ -26,7 +26,7 @@ t.test('a service killed between the commit and the mark sets the mark when it s
     setup.disconnect()
     const admin = new Redis(redis.url, { username: 'tester', password: 'tester' })
     t.teardown(() => { admin.disconnect() })
-    const schema = await testSchema(t)
+    const schema = await testDatabase(t)
     const env = {
       DATABASE_URL: `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`,
       VALKEY_URL: redis.url,

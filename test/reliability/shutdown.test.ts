@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { testApp } from '../helpers/app.js'
 import { assertNoFalseTermination } from '../helpers/invariants.js'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 import { OwnRedisServer, skipWithoutRedis } from '../helpers/redis.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
 
@@ -33,7 +33,7 @@ async function silentAgent (t: Test): Promise<{ url: string, calls: () => number
  * call at a time, and three RUNNING kernels (one per agent) with no presence: all are suspects.
  */
 async function world (t: Test, env: Record<string, string> = {}) {
-  const schema = await testSchema(t)
+  const schema = await testDatabase(t)
   const redis = await OwnRedisServer.start(t)
   const databaseUrl = `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
   const server = await startServerProcess(t, {

@@ -18,7 +18,7 @@ import persistencePlugin from '../../src/plugins/persistence.js'
 import validationPlugin from '../../src/plugins/validation.js'
 import { runningKernel } from '../helpers/kernels.js'
 import { sweepSummary } from '../helpers/persistence-contract.js'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 
 /*
  * Issue 14, items 3 and 4: `GET /v1/events` (pages, long-poll) and `GET /v1/events/stream`
@@ -480,7 +480,7 @@ t.test('a keep-alive comment whenever the stream has sent none for the interval'
 })
 
 t.test('real Postgres: a commit by another connection wakes the long-poll and the stream', { skip: await skipWithoutPostgres() }, async (t) => {
-  const schema = await testSchema(t)
+  const schema = await testDatabase(t)
   const app = await embeddedApp(t, { DATABASE_URL: `${schema.url}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}` })
   const base = await listening(app)
   // Another connection: as another instance of the service would write them.

@@ -12,7 +12,7 @@ import { ValkeyPresenceStore } from '../../src/presence/valkey-presence-store.js
 import { SessionTerminator } from '../../src/terminator/session-terminator.js'
 import { CapturingLogger } from '../helpers/capturing-logger.js'
 import { runningKernel } from '../helpers/kernels.js'
-import { skipWithoutPostgres, testSchema } from '../helpers/postgres.js'
+import { skipWithoutPostgres, testDatabase } from '../helpers/postgres.js'
 import { freePort, skipWithoutRedis, testRedisDb } from '../helpers/redis.js'
 import { KernelPages } from '../../src/domain/kernel-pages.js'
 
@@ -25,7 +25,7 @@ const STALENESS_SEC = 120
  */
 async function realWorld (t: Test, { agentRpcConcurrency = 32, timeoutMs = 300, batch = true } = {}) {
   const { url, raw } = await testRedisDb(t, REDIS_DB)
-  const agents = new AgentRepository((await testSchema(t)).open(), { lostAfterSec: 600 })
+  const agents = new AgentRepository((await testDatabase(t)).open(), { lostAfterSec: 600 })
   const presenceStore = new ValkeyPresenceStore({ url, stalenessSec: STALENESS_SEC, ttlSec: 300 })
   await presenceStore.waitUntilReady()
   const agentClientPool = new HttpAgentClientPool({ directory: agents, timeoutMs })
