@@ -2,7 +2,7 @@
 // one there was made by the installed PGlite from the same migrations.
 import { runMigrations } from './migrate.js'
 import { PGliteDatabase } from './pglite-database.js'
-import { isTemplateCurrent, makeTemplate } from './pglite-template.js'
+import { dropTemplateDatabases, isTemplateCurrent, makeTemplate } from './pglite-template.js'
 
 if (await isTemplateCurrent()) {
   process.stdout.write('kernel-sweeper: the embedded database template is up to date\n')
@@ -11,6 +11,7 @@ if (await isTemplateCurrent()) {
     const db = await PGliteDatabase.open(dataDir)
     try {
       await runMigrations(db)
+      await dropTemplateDatabases(db)
     } finally {
       await db.close()
     }

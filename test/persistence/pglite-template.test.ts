@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { runMigrations } from '../../src/persistence/migrate.js'
 import { PGliteDatabase } from '../../src/persistence/pglite-database.js'
-import { isTemplateCurrent, makeTemplate, seedFromTemplate } from '../../src/persistence/pglite-template.js'
+import { dropTemplateDatabases, isTemplateCurrent, makeTemplate, seedFromTemplate } from '../../src/persistence/pglite-template.js'
 import { migrationVersions } from '../helpers/postgres.js'
 
 // A new embedded database starts as a copy of a template made at build time (P5); these tests make
@@ -21,6 +21,7 @@ async function migratedTemplate (t: Test): Promise<string> {
   await makeTemplate(async (dataDir) => {
     const db = await PGliteDatabase.open(dataDir)
     await runMigrations(db)
+    await dropTemplateDatabases(db)
     await db.close()
   }, template)
   return template
@@ -41,6 +42,7 @@ t.test('a new data dir starts from the template, migrated, and is a database of 
   t.ok(await seedFromTemplate(dataDir, template), 'a missing directory is seeded')
   const db = await PGliteDatabase.open(dataDir)
   t.same(await runMigrations(db), [], 'nothing left to migrate')
+  t.same(await db.query('SELECT datname FROM pg_database'), [{ datname: 'postgres' }], 'the one database the service uses, without template0 and template1')
   await db.query("INSERT INTO agents (id, address, scaling_group) VALUES ('a1', 'http://127.0.0.1:9', 'default')")
   await db.close()
   const reopened = await PGliteDatabase.open(template)
@@ -60,7 +62,7 @@ t.test('an empty directory is seeded; one with anything in it never is', async (
   t.same(await readdir(join(root, 'used')), ['notes.txt'], 'left as it was')
 })
 
-t.test('a template made by another PGlite, or from other migrations, is not used', async (t) => {
+t.test('a template made by another PGlite, from other migrations, or in an earlier way, is not used', async (t) => {
   const stale = await migratedTemplate(t)
   const mark = JSON.parse(await readFile(`${stale}.json`, 'utf8')) as { pglite: string, migrations: string[] }
   await writeFile(`${stale}.json`, JSON.stringify({ ...mark, pglite: '0.0.1' }))
@@ -68,4 +70,6 @@ t.test('a template made by another PGlite, or from other migrations, is not used
   t.notOk(await seedFromTemplate(join(await scratch(t), 'db'), stale), 'another PGlite')
   await writeFile(`${stale}.json`, JSON.stringify({ ...mark, migrations: mark.migrations.slice(1) }))
   t.notOk(await seedFromTemplate(join(await scratch(t), 'db'), stale), 'other migrations')
+  await writeFile(`${stale}.json`, JSON.stringify({ ...mark, layout: 1 }))
+  t.notOk(await seedFromTemplate(join(await scratch(t), 'db'), stale), 'made the way of an earlier build')
 })
