@@ -2,6 +2,7 @@ import { KernelStatus } from '../domain/kernel-status.js'
 import type { KernelLifecycleHandler } from '../handlers/kernel-lifecycle-handler.js'
 import type { Logger } from '../logger.js'
 import { LockBusyError } from '../persistence/locks/lock-factory.js'
+import type { Metrics } from '../observability/metrics.js'
 import type { KernelRepository } from '../persistence/kernel-repository.js'
 import type { ScheduleCoordinator } from './schedule-coordinator.js'
 import { SweepFailedError } from './errors.js'
@@ -10,6 +11,7 @@ export interface BackgroundSweepOptions {
   readonly coordinator: ScheduleCoordinator
   readonly handler: KernelLifecycleHandler
   readonly kernels: Pick<KernelRepository, 'scalingGroupsWith'>
+  readonly metrics: Pick<Metrics, 'sweepingGroups'>
   readonly intervalMs: number
   readonly logger: Logger
 }
@@ -20,11 +22,13 @@ export interface BackgroundSweepOptions {
  * is not swept again, so instances sharing a database sweep each group once per period.
  */
 export function backgroundSweep (options: BackgroundSweepOptions): (signal: AbortSignal) => Promise<void> {
-  const { coordinator, handler, kernels, intervalMs, logger } = options
+  const { coordinator, handler, kernels, metrics, intervalMs, logger } = options
   // Timers drift between instances; a group swept in the last 80 % of a period counts as swept.
   const dueAfterMs = intervalMs * 0.8
   return async (signal) => {
-    for (const group of await kernels.scalingGroupsWith([KernelStatus.RUNNING])) {
+    const groups = await kernels.scalingGroupsWith([KernelStatus.RUNNING])
+    metrics.sweepingGroups(groups)
+    for (const group of groups) {
       if (signal.aborted) return
       await coordinator.sweepIfDue(handler, group, dueAfterMs).catch((error: unknown) => {
         if (error instanceof LockBusyError) logger.debug({ scaling_group: group }, 'group busy; skipped this tick')

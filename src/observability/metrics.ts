@@ -123,7 +123,7 @@ export class Metrics {
 
   readonly lastSuccessfulSweep = new Gauge({
     name: 'kernel_sweeper_last_successful_sweep_timestamp_seconds',
-    help: 'When the newest completed sweep of a scaling group finished (Unix time), as this instance saw it.',
+    help: 'When the newest completed sweep of a scaling group finished (Unix time), as this instance saw it; a group left without RUNNING kernels is dropped until its next completed sweep.',
     labelNames: ['scaling_group'] as const,
     registers: [this.registry],
   })
@@ -165,6 +165,8 @@ export class Metrics {
   private countAgents: AgentStatusCounter | undefined
   private storeProbes: Readonly<Record<string, StoreProbe>> = {}
   private readonly groupsNamed = new Set<string>()
+  /** The labels `lastSuccessfulSweep` has a series for. */
+  private readonly groupsSweptSuccessfully = new Set<string>()
 
   constructor (options: MetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry })
@@ -225,12 +227,30 @@ export class Metrics {
     this.sweeps.inc({ scaling_group: group, outcome: record.outcome })
     this.sweepDuration.observe({ outcome: record.outcome }, (record.finishedAt.getTime() - record.startedAt.getTime()) / 1000)
     if (record.outcome === 'guard_tripped') this.guardTrips.inc({ scaling_group: group })
-    if (record.outcome === 'completed') this.lastSuccessfulSweep.set({ scaling_group: group }, record.finishedAt.getTime() / 1000)
+    if (record.outcome === 'completed') {
+      this.lastSuccessfulSweep.set({ scaling_group: group }, record.finishedAt.getTime() / 1000)
+      this.groupsSweptSuccessfully.add(group)
+    }
     const terminated = new Set(record.terminated)
     for (const failure of record.result.failures) {
       if (terminated.has(failure.kernelId)) this.kernelsTerminated.inc({ reason: failure.reason ?? 'kernel_handler_failure' })
     }
     for (const skipped of record.result.skipped) this.kernelsSkipped.inc({ cause: skipped.cause })
+  }
+
+  /**
+   * The groups a background pass sweeps (those with RUNNING kernels). The last-successful-sweep
+   * series of any other group is dropped: a group that emptied is not swept any more, and its
+   * ever older timestamp would read as sweeps that stopped (the `KernelSweeperNoSuccessfulSweep`
+   * alert). It comes back with the group's next completed sweep.
+   */
+  sweepingGroups (scalingGroups: readonly string[]): void {
+    const current = new Set(scalingGroups.map((group) => this.groupsNamed.has(group) || this.groupsNamed.size < MAX_GROUP_LABELS ? group : OTHER_GROUPS))
+    for (const group of this.groupsSweptSuccessfully) {
+      if (current.has(group)) continue
+      this.lastSuccessfulSweep.remove({ scaling_group: group })
+      this.groupsSweptSuccessfully.delete(group)
+    }
   }
 
   /** The group's own label while fewer than `MAX_GROUP_LABELS` are named, `OTHER_GROUPS` after. */

@@ -123,7 +123,7 @@ export default fp<SweeperPluginOptions>(async (fastify, { config, shutdownGraceM
   ]
   if (config.sweepIntervalSec > 0) {
     const intervalMs = config.sweepIntervalSec * 1000
-    tasks.push(new PeriodicTask(backgroundSweep({ coordinator, handler, kernels: persistence.kernels, intervalMs, logger }), {
+    tasks.push(new PeriodicTask(backgroundSweep({ coordinator, handler, kernels: persistence.kernels, metrics, intervalMs, logger }), {
       name: 'background-sweeps', intervalMs, initialDelayMs: config.sweepInitialDelaySec * 1000, logger,
     }))
   }

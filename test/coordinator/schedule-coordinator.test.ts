@@ -270,7 +270,7 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
   await t.test('a background pass sweeps every group with RUNNING kernels, skips busy ones, and stops when asked', async (t) => {
     const s = await setup(t, dead())
     await s.persistence.kernels.upsertMany([kernel({ scalingGroup: 'g1' }), kernel({ scalingGroup: 'g2' }), kernel({ scalingGroup: 'g3', status: KernelStatus.TERMINATED })])
-    const pass = backgroundSweep({ coordinator: s.coordinator, handler: s.handler, kernels: s.persistence.kernels, intervalMs: 60_000, logger: s.logger })
+    const pass = backgroundSweep({ coordinator: s.coordinator, handler: s.handler, kernels: s.persistence.kernels, metrics: s.metrics, intervalMs: 60_000, logger: s.logger })
     await pass(new AbortController().signal)
     t.same(s.locks.acquired.map((lock) => lock.scope), ['g1', 'g2'])
     await pass(new AbortController().signal)
@@ -285,6 +285,24 @@ t.test('the coordinator', { skip: await skipWithoutPostgres() }, async (t) => {
     const before = s.locks.acquired.length
     await pass(stopped.signal)
     t.equal(s.locks.acquired.length, before, 'a stopped pass sweeps nothing')
+  })
+
+  await t.test('a group that emptied loses its last-successful-sweep series; it comes back with its next sweep', async (t) => {
+    const k1 = kernel({ scalingGroup: 'g1' })
+    const s = await setup(t, dead(k1))
+    await s.persistence.kernels.upsertMany([k1, kernel({ scalingGroup: 'g2' })])
+    const pass = backgroundSweep({ coordinator: s.coordinator, handler: s.handler, kernels: s.persistence.kernels, metrics: s.metrics, intervalMs: 60_000, logger: s.logger })
+    const swept = async (): Promise<string[]> =>
+      (await s.metrics.lastSuccessfulSweep.get()).values.map((value) => String(value.labels['scaling_group'])).sort()
+    await pass(new AbortController().signal)
+    t.same(await swept(), ['g1', 'g2'])
+    // Every kernel of g1 is dead: the pass terminates them, and g1 has nothing RUNNING left.
+    t.equal((await s.persistence.kernels.get(k1.id))?.status, KernelStatus.TERMINATED)
+    await pass(new AbortController().signal)
+    t.same(await swept(), ['g2'], 'g1 is not swept any more, so it is no longer reported as unswept')
+    await s.persistence.kernels.upsert(kernel({ scalingGroup: 'g1' }))
+    await s.coordinator.processKernelSchedule(s.handler, 'g1')
+    t.same(await swept(), ['g1', 'g2'], 'a completed sweep of g1 reports it again')
   })
 
   await t.test('old sweep records are pruned', async (t) => {
