@@ -245,7 +245,7 @@ export class Metrics {
    * alert). It comes back with the group's next completed sweep.
    */
   sweepingGroups (scalingGroups: readonly string[]): void {
-    const current = new Set(scalingGroups.map((group) => this.groupsNamed.has(group) || this.groupsNamed.size < MAX_GROUP_LABELS ? group : OTHER_GROUPS))
+    const current = new Set(scalingGroups.map((group) => this.labelOf(group)))
     for (const group of this.groupsSweptSuccessfully) {
       if (current.has(group)) continue
       this.lastSuccessfulSweep.remove({ scaling_group: group })
@@ -255,10 +255,14 @@ export class Metrics {
 
   /** The group's own label while fewer than `MAX_GROUP_LABELS` are named, `OTHER_GROUPS` after. */
   private groupLabel (scalingGroup: string): string {
-    if (this.groupsNamed.has(scalingGroup)) return scalingGroup
-    if (this.groupsNamed.size >= MAX_GROUP_LABELS) return OTHER_GROUPS
-    this.groupsNamed.add(scalingGroup)
-    return scalingGroup
+    const label = this.labelOf(scalingGroup)
+    if (label === scalingGroup) this.groupsNamed.add(scalingGroup)
+    return label
+  }
+
+  /** The label `groupLabel` gives the group, without naming it. */
+  private labelOf (scalingGroup: string): string {
+    return this.groupsNamed.has(scalingGroup) || this.groupsNamed.size < MAX_GROUP_LABELS ? scalingGroup : OTHER_GROUPS
   }
 }
 

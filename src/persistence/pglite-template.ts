@@ -59,9 +59,9 @@ export async function isTemplateCurrent (templateDir = BUILD_TEMPLATE_DIR): Prom
 /**
  * Drops the databases `template0` and `template1` from an embedded database. The service works in
  * PGlite's one database, `postgres`, and never runs `CREATE DATABASE`, for which the two exist;
- * without them a new data directory has some 400 files to create instead of 1,000, and creating a file
- * is most of what copying the template costs (P5: 0.8 ms a file in some directories of this
- * machine's disk).
+ * without them a new data directory has some 400 files to create instead of 1,000, and creating
+ * a file is most of what copying the template costs (P5: 0.8 ms a file in some directories of
+ * this machine's disk).
  */
 export async function dropTemplateDatabases (db: Database): Promise<void> {
   await db.withSession(async (session) => {
