@@ -6,6 +6,7 @@ import kernelsRoutes from '../routes/kernels.js'
 import operationsRoutes from '../routes/operations.js'
 import sweepsRoutes from '../routes/sweeps.js'
 import type { Config } from './config.js'
+import { serializersOnFirstUse } from './http/compile-on-first-use.js'
 import { logContextFields } from './observability/log-context.js'
 import type { Persistence } from './persistence/persistence.js'
 import authPlugin from './plugins/auth.js'
@@ -45,6 +46,7 @@ export async function buildApp (config: Config, options: BuildAppOptions = {}): 
     // default of 10 s per plugin would fail the start rather than wait for them.
     pluginTimeout: 60_000 + config.startupTimeoutSec * 1000,
     ...httpServerOptions(config),
+    schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse() } },
     ...requestIdOptions(),
     // Errors raised before routing (a malformed URL, an over-long parameter) are problems too.
     frameworkErrors: (error, _request, reply) => {

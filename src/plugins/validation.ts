@@ -2,6 +2,7 @@ import { Ajv, type Options } from 'ajv'
 import addFormats from 'ajv-formats'
 import fp from 'fastify-plugin'
 import { UUID_PATTERN } from '../domain/kernel-info.js'
+import { validatorOnFirstUse } from '../http/compile-on-first-use.js'
 import { SHARED_SCHEMAS } from '../http/schemas.js'
 
 function compiler (options: Options): Ajv {
@@ -31,5 +32,5 @@ export default fp(async (fastify) => {
   const strict = compiler({ coerceTypes: false })
   const coercing = compiler({ coerceTypes: 'array' })
   fastify.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema))
+    validatorOnFirstUse(() => (httpPart === 'body' ? strict : coercing).compile(schema)))
 }, { name: 'validation' })
